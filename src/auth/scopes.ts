@@ -1,0 +1,34 @@
+/**
+ * The scope table: every scope a key can carry, and the scope each root field needs.
+ * Pothos scope-auth enforces it (src/graphql/builder.ts); a test checks that every root
+ * field of the schema appears here, so a new field cannot ship without a rule.
+ */
+export const allScopes = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries'] as const;
+export type Scope = (typeof allScopes)[number];
+
+export const rootFieldScopes = {
+  Query: {
+    asset: 'read:assets',
+    assets: 'read:assets',
+    assetsConnection: 'read:assets',
+  },
+  Mutation: {
+    createAsset: 'write:assets',
+  },
+} as const satisfies Record<'Query' | 'Mutation', Record<string, Scope>>;
+
+/** `authScopes` option for a root field, read from the table above. */
+export function scopeRule<T extends keyof typeof rootFieldScopes>(
+  type: T,
+  field: keyof (typeof rootFieldScopes)[T],
+): { [scope in Scope]?: true } {
+  return { [rootFieldScopes[type][field] as Scope]: true };
+}
+
+export function parseScopes(list: string): Scope[] {
+  const scopes = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = scopes.filter((s) => !(allScopes as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`Unknown scope ${unknown.join(', ')}; known scopes: ${allScopes.join(', ')}`);
+  if (!scopes.length) throw new Error(`At least one scope is required; known scopes: ${allScopes.join(', ')}`);
+  return [...new Set(scopes)] as Scope[];
+}

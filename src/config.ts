@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+
+/** Every setting the gateway reads, with a default that works on a fresh machine (see README). */
+export interface Config {
+  port: number;
+  host: string;
+  /** Embedded database and uploaded files live here. */
+  dataDir: string;
+  /** Unset → embedded PGlite in `${dataDir}/pglite`. */
+  databaseUrl: string | undefined;
+  logLevel: string;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  /** Deepest GraphQL selection accepted. */
+  maxQueryDepth: number;
+  /** Highest graphql-armor cost (objects 2, scalars 1, times 1.5 per level) of one operation. */
+  maxQueryCost: number;
+  /** Most aliases in one GraphQL operation. */
+  maxQueryAliases: number;
+  /** Connections the PostgreSQL server pool may open. */
+  databasePoolSize: number;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: intFrom(env, 'PORT', 4000),
+    host: env.HOST || '127.0.0.1',
+    dataDir: resolve(env.DATA_DIR || './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+    bodyLimit: intFrom(env, 'BODY_LIMIT_BYTES', 1024 * 1024),
+    maxQueryDepth: intFrom(env, 'MAX_QUERY_DEPTH', 10),
+    maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 5000),
+    maxQueryAliases: intFrom(env, 'MAX_QUERY_ALIASES', 15),
+    databasePoolSize: intFrom(env, 'DATABASE_POOL_SIZE', 10),
+  };
+}

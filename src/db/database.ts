@@ -1,0 +1,33 @@
+import type { Config } from '../config.ts';
+import { createPrismaClient, type Db, type DbOptions } from './client.ts';
+import { openEngine, type DatabaseEngine } from './engine.ts';
+import { applyMigrations } from './migrate.ts';
+
+export interface Database {
+  db: Db;
+  engine: DatabaseEngine;
+  close(): Promise<void>;
+}
+
+/** Opens the configured database, applies pending migrations, and returns a Prisma client on it. */
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>,
+  options: DbOptions = {},
+): Promise<Database> {
+  const engine = await openEngine({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  try {
+    await applyMigrations(engine.adapterFactory);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  const db = createPrismaClient(engine, options);
+  return {
+    db,
+    engine,
+    close: async () => {
+      await db.$disconnect();
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { lockDataDir } from './lock.ts';
+
+/**
+ * Where the data lives: an embedded PGlite in a data dir, or a PostgreSQL server.
+ * Both are handed to Prisma (queries) and the schema engine (migrations) as the same
+ * driver-adapter factory, so one code path serves both.
+ */
+export interface DatabaseEngine {
+  kind: 'pglite' | 'postgres';
+  adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  databaseUrl?: string;
+  /** Data dir for PGlite; `memory://` keeps it in memory (tests, scratch diffs). */
+  dataDir?: string;
+  poolSize?: number;
+}
+
+export async function openEngine(options: EngineOptions): Promise<DatabaseEngine> {
+  if (options.databaseUrl) {
+    // Our own pool, so that close() can end it (an idle pool keeps the process alive).
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    return { kind: 'postgres', adapterFactory: new PrismaPg(pool), close: () => pool.end() };
+  }
+  const inMemory = !options.dataDir || options.dataDir === 'memory://';
+  let release = async () => {};
+  let location = 'memory://';
+  if (!inMemory) {
+    location = join(options.dataDir!, 'pglite');
+    await mkdir(location, { recursive: true });
+    release = await lockDataDir(location);
+  }
+  try {
+    const pglite = await PGlite.create(location, { extensions: { pg_trgm } });
+    return {
+      kind: 'pglite',
+      adapterFactory: new PrismaPGlite(pglite),
+      close: async () => {
+        await pglite.close();
+        await release();
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}

@@ -1,0 +1,177 @@
+import slugify from 'slugify';
+import type { Db } from '../db/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import type { AssetType } from '../generated/prisma/enums.ts';
+import { ValidationError } from './errors.ts';
+
+/** The rules of assets, shared by every face of the API. */
+
+export const maxTitleLength = 500;
+export const maxPerPage = 100;
+export const defaultPerPage = 20;
+const typesWithExternalUrl: ReadonlySet<AssetType> = new Set(['external_video', 'link']);
+
+export type AssetSort = 'createdAt' | 'title' | 'updatedAt';
+export type SortOrder = 'asc' | 'desc';
+
+export interface AssetFilter {
+  assetType?: AssetType | null;
+  search?: string | null;
+}
+
+/** Row filter applied to every read: the caller's workspace, never deleted rows. */
+export function visibleAssets(workspaceId: string, filter: AssetFilter = {}): Prisma.AssetWhereInput {
+  const where: Prisma.AssetWhereInput = { workspaceId, deletedAt: null };
+  if (filter.assetType) where.assetType = filter.assetType;
+  // Prisma's `contains` escapes % and _ itself, so every character of the search is literal.
+  if (filter.search) {
+    where.OR = [
+      { title: { contains: filter.search, mode: 'insensitive' } },
+      { description: { contains: filter.search, mode: 'insensitive' } },
+    ];
+  }
+  return where;
+}
+
+/** Stable order: ties are broken by id in the same direction. */
+export function assetOrder(sort: AssetSort = 'createdAt', order: SortOrder = 'desc'): Prisma.AssetOrderByWithRelationInput[] {
+  return [{ [sort]: order }, { id: order }];
+}
+
+export interface PageRequest {
+  page?: number | null;
+  perPage?: number | null;
+}
+
+/** Page numbers start at 1; perPage above the maximum is clamped, not refused. */
+export function resolvePage({ page, perPage }: PageRequest) {
+  const p = page ?? 1;
+  const n = perPage ?? defaultPerPage;
+  if (!Number.isSafeInteger(p) || p < 1) throw new ValidationError('page', 'Page must be an integer of at least 1');
+  if (!Number.isSafeInteger(n) || n < 1) throw new ValidationError('perPage', 'Per page must be an integer of at least 1');
+  const perPageClamped = Math.min(n, maxPerPage);
+  return { page: p, perPage: perPageClamped, skip: (p - 1) * perPageClamped, take: perPageClamped };
+}
+
+export interface NewAsset {
+  title?: string | null;
+  description?: string | null;
+  assetType?: AssetType | null;
+  externalUrl?: string | null;
+  isPublic?: boolean | null;
+  filePath?: string | null;
+}
+
+function absoluteHttpUrl(value: string): URL | null {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `https://youtube.com/embed/ID` for YouTube, the player URL for Vimeo, null for anything else. */
+export function videoEmbedFor(url: URL): string | null {
+  const host = url.hostname.replace(/^(www\.|m\.)/, '');
+  if (host === 'youtube.com' && url.pathname === '/watch') {
+    const id = url.searchParams.get('v');
+    return id ? `https://youtube.com/embed/${encodeURIComponent(id)}` : null;
+  }
+  if (host === 'youtu.be') {
+    const id = url.pathname.slice(1).split('/')[0];
+    return id ? `https://youtube.com/embed/${encodeURIComponent(id)}` : null;
+  }
+  if (host === 'vimeo.com') {
+    const id = /^\/(\d+)/.exec(url.pathname)?.[1];
+    return id ? `https://player.vimeo.com/video/${id}` : null;
+  }
+  return null;
+}
+
+/** Checks a create request and returns the columns to store. */
+export function validateNewAsset(input: NewAsset) {
+  const title = input.title?.trim() ?? '';
+  if (!title) throw new ValidationError('title', 'Title is required');
+  if ([...title].length > maxTitleLength) {
+    throw new ValidationError('title', `Title must be at most ${maxTitleLength} characters`);
+  }
+  if (!input.assetType) throw new ValidationError('assetType', 'Asset type is required');
+  const assetType = input.assetType;
+
+  let externalUrl: string | null = null;
+  let videoEmbed: string | null = null;
+  const rawUrl = input.externalUrl?.trim();
+  if (rawUrl) {
+    const url = absoluteHttpUrl(rawUrl);
+    if (!url) throw new ValidationError('externalUrl', 'External URL must be an absolute http or https URL');
+    externalUrl = rawUrl;
+    if (assetType === 'external_video') videoEmbed = videoEmbedFor(url);
+  } else if (typesWithExternalUrl.has(assetType)) {
+    throw new ValidationError('externalUrl', `External URL is required for ${assetType} assets`);
+  }
+
+  let filePath: string | null = null;
+  if (input.filePath != null) {
+    filePath = input.filePath.trim();
+    // Only files under /uploads/ are ours to point at; no way out of it.
+    if (!/^\/uploads\/[^\0]+$/.test(filePath) || filePath.split('/').includes('..')) {
+      throw new ValidationError('filePath', 'File path must be a path under /uploads/');
+    }
+  }
+
+  return {
+    title,
+    description: input.description?.trim() || null,
+    assetType,
+    externalUrl,
+    videoEmbed,
+    filePath,
+    isPublic: input.isPublic ?? false,
+  };
+}
+
+export function slugBase(title: string): string {
+  const slug = slugify(title, { lower: true, strict: true, trim: true }).slice(0, 200).replace(/-+$/, '');
+  return slug || 'asset';
+}
+
+/** The first free slug of the form `base`, `base-2`, `base-3` … among `taken`. */
+export function nextFreeSlug(base: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) if (!used.has(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+const maxSlugAttempts = 5;
+
+/**
+ * Creates an asset with a slug unique in its workspace. Creates with the same slug base are
+ * serialised by a transaction-scoped advisory lock, so 50 concurrent "Demo"s get demo … demo-50;
+ * a clash with another base (title "Demo 2" vs the second "Demo") is retried.
+ */
+export async function createAsset(
+  db: Db,
+  workspaceId: string,
+  input: NewAsset,
+  query: { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude } = {},
+) {
+  const data = validateNewAsset(input);
+  const base = slugBase(data.title);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${workspaceId}/${base}`}, 0))`;
+        const rows = await tx.asset.findMany({
+          where: { workspaceId, slug: { startsWith: base } },
+          select: { slug: true },
+        });
+        const slug = nextFreeSlug(base, rows.map((r) => r.slug));
+        return tx.asset.create({ ...query, data: { ...data, slug, workspaceId } });
+      });
+    } catch (error) {
+      const clash = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+      if (!clash || attempt >= maxSlugAttempts) throw error;
+    }
+  }
+}

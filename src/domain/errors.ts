@@ -1,0 +1,21 @@
+/**
+ * Domain errors say what went wrong in the terms of the API, free of GraphQL or HTTP.
+ * src/graphql/errors.ts turns them into GraphQL error codes; REST maps those codes to statuses.
+ */
+export class ValidationError extends Error {
+  /** `field` is the input field at fault, named as in the GraphQL input (e.g. `assetType`). */
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(message = 'Asset not found') {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}

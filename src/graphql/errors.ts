@@ -1,0 +1,49 @@
+import { GraphQLError } from 'graphql';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
+
+/**
+ * Error codes in `extensions.code`, the one vocabulary both faces speak:
+ * GraphQL clients read them, the REST shim maps them onto HTTP statuses.
+ */
+export const ErrorCode = {
+  unauthenticated: 'UNAUTHENTICATED',
+  forbidden: 'FORBIDDEN',
+  badUserInput: 'BAD_USER_INPUT',
+  notFound: 'NOT_FOUND',
+  internal: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export const unauthenticatedMessage = 'A valid API key is required (Authorization: Bearer <key>)';
+
+export function unauthenticatedError() {
+  return new GraphQLError(unauthenticatedMessage, { extensions: { code: ErrorCode.unauthenticated } });
+}
+
+export function forbiddenError(scope: string) {
+  return new GraphQLError(`API key does not have ${scope} scope`, { extensions: { code: ErrorCode.forbidden, scope } });
+}
+
+/**
+ * Turns whatever a resolver threw into what a client may see: domain errors get their code
+ * (and `field`), GraphQL errors we raised stay as they are, anything else is masked so that
+ * no stack trace, SQL or secret leaves the process.
+ */
+export function toClientError(error: unknown): GraphQLError {
+  const graphQLError = error instanceof GraphQLError ? error : null;
+  const original = graphQLError?.originalError ?? error;
+  const location = graphQLError ? { nodes: graphQLError.nodes, path: graphQLError.path } : {};
+  if (original instanceof ValidationError) {
+    return new GraphQLError(original.message, {
+      ...location,
+      extensions: { code: ErrorCode.badUserInput, field: original.field },
+    });
+  }
+  if (original instanceof NotFoundError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.notFound } });
+  }
+  // Errors raised as GraphQLErrors (ours, or graphql-js's own) are meant for the client.
+  if (graphQLError && (!graphQLError.originalError || graphQLError.originalError instanceof GraphQLError)) {
+    return graphQLError;
+  }
+  return new GraphQLError('Unexpected error.', { ...location, extensions: { code: ErrorCode.internal } });
+}

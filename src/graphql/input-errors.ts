@@ -1,0 +1,86 @@
+import {
+  coerceInputValue,
+  getNamedType,
+  GraphQLEnumType,
+  GraphQLError,
+  isNonNullType,
+  typeFromAST,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { ErrorCode } from './errors.ts';
+
+/**
+ * graphql-js reports a variable of the wrong type as one sentence ("Variable "$input" got
+ * invalid value 123 at "input.title" …"). Clients need to know which field was wrong, so when
+ * variables fail to coerce we coerce them once more to collect each failure with its path and
+ * answer BAD_USER_INPUT errors that carry `extensions.field`. Only runs on failed requests.
+ */
+export function explainVariableErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName?: string | null,
+): GraphQLError[] {
+  const operation = document.definitions.find(
+    (d): d is OperationDefinitionNode =>
+      d.kind === 'OperationDefinition' && (!operationName || d.name?.value === operationName),
+  );
+  const errors: GraphQLError[] = [];
+  for (const definition of operation?.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    const type = typeFromAST(schema, definition.type);
+    if (!type) continue;
+    const value = variables?.[name];
+    if (value === undefined || value === null) {
+      if (isNonNullType(type) && !definition.defaultValue) errors.push(inputError(name, `${label(name)} is required`));
+      continue;
+    }
+    coerceInputValue(value, type as Parameters<typeof coerceInputValue>[1], (path, _invalid, error) => {
+      const field = [...path].reverse().find((p): p is string => typeof p === 'string') ?? name;
+      const missing = /^Field "(\w+)" of required type/.exec(error.message);
+      if (missing) errors.push(inputError(missing[1], `${label(missing[1])} is required`));
+      else errors.push(inputError(field, `${label(field)} must be ${expectation(schema, error, field, type)}`));
+    });
+  }
+  return errors;
+}
+
+function inputError(field: string, message: string) {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.badUserInput, field } });
+}
+
+const acronyms: Record<string, string> = { url: 'URL', id: 'ID' };
+
+/** `assetType` → "Asset type", `externalUrl` → "External URL". */
+function label(field: string): string {
+  const words = field.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(' ');
+  const text = words.map((w) => acronyms[w] ?? w).join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const scalarExpectations: Record<string, string> = {
+  String: 'a string',
+  Boolean: 'true or false',
+  Int: 'an integer',
+  Float: 'a number',
+  SafeInt: 'an integer',
+  UUID: 'a UUID',
+  DateTime: 'an ISO-8601 date-time',
+  URL: 'an absolute URL',
+};
+
+function expectation(schema: GraphQLSchema, error: GraphQLError, field: string, variableType: unknown): string {
+  // The type named in graphql-js's message is the one that failed (the field's own type).
+  const typeName =
+    /Expected type "(\w+)"/.exec(error.message)?.[1] ??
+    /^(\w+) cannot represent/.exec(error.message)?.[1] ??
+    / in "(\w+)" enum/.exec(error.message)?.[1];
+  const type = typeName ? schema.getType(typeName) : getNamedType(variableType as never);
+  if (type instanceof GraphQLEnumType) return `one of: ${type.getValues().map((v) => v.name).join(', ')}`;
+  if (type && scalarExpectations[type.name]) return scalarExpectations[type.name];
+  if (/Expected type .* to be an object/.test(error.message)) return 'an object';
+  if (/is not defined by type/.test(error.message)) return `a known field (${field})`;
+  return 'valid';
+}

@@ -1,0 +1,12 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './types/asset.ts';
+import './types/asset-queries.ts';
+import './types/library.ts';
+
+/** Built once per process; every app instance shares it. */
+export const schema = builder.toSchema();
+
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

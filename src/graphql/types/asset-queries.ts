@@ -1,0 +1,141 @@
+import { scopeRule } from '../../auth/scopes.ts';
+import { assetOrder, createAsset, maxPerPage, resolvePage, visibleAssets, type AssetFilter } from '../../domain/assets.ts';
+import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
+import { AssetInterface, AssetTypeEnum } from './asset.ts';
+
+const AssetSortEnum = builder.enumType('AssetSort', {
+  values: { createdAt: { value: 'createdAt' }, title: { value: 'title' }, updatedAt: { value: 'updatedAt' } } as const,
+});
+const SortOrderEnum = builder.enumType('SortOrder', {
+  values: { asc: { value: 'asc' }, desc: { value: 'desc' } } as const,
+});
+
+const AssetFilterInput = builder.inputType('AssetFilter', {
+  fields: (t) => ({
+    assetType: t.field({ type: AssetTypeEnum, required: false }),
+    search: t.string({ required: false, description: 'Case-insensitive substring of the title or description; every character is literal.' }),
+  }),
+});
+
+/** The caller's workspace; scope-auth has already refused calls without a principal. */
+function workspaceOf(ctx: Context): string {
+  return ctx.principal!.workspaceId;
+}
+
+interface AssetPageShape {
+  where: ReturnType<typeof visibleAssets>;
+  orderBy: ReturnType<typeof assetOrder>;
+  page: number;
+  perPage: number;
+  skip: number;
+}
+
+const AssetPage = builder.objectRef<AssetPageShape>('AssetPage').implement({
+  description: 'One page of an offset-paginated asset list.',
+  fields: (t) => ({
+    items: t.prismaField({
+      type: [AssetInterface],
+      resolve: (query, page, _args, ctx) =>
+        ctx.db.asset.findMany({ ...query, where: page.where, orderBy: page.orderBy, skip: page.skip, take: page.perPage }),
+    }),
+    page: t.exposeInt('page'),
+    perPage: t.exposeInt('perPage', { description: `Clamped to ${maxPerPage}.` }),
+    // Counted only when asked for: a page that shows no total costs one statement.
+    total: t.int({ resolve: (page, _args, ctx) => countOnce(page, ctx) }),
+    totalPages: t.int({
+      resolve: async (page, _args, ctx) => Math.ceil((await countOnce(page, ctx)) / page.perPage),
+    }),
+  }),
+});
+
+const totals = new WeakMap<AssetPageShape, Promise<number>>();
+function countOnce(page: AssetPageShape, ctx: Context): Promise<number> {
+  let total = totals.get(page);
+  if (!total) {
+    total = ctx.db.asset.count({ where: page.where });
+    totals.set(page, total);
+  }
+  return total;
+}
+
+builder.queryFields((t) => ({
+  assets: t.field({
+    type: AssetPage,
+    description: 'Offset-paginated assets of your workspace (the page the REST list serves).',
+    authScopes: scopeRule('Query', 'assets'),
+    args: {
+      page: t.arg.int({ defaultValue: 1 }),
+      perPage: t.arg.int({ defaultValue: 20, description: `At most ${maxPerPage}; larger values are clamped.` }),
+      filter: t.arg({ type: AssetFilterInput, required: false }),
+      sort: t.arg({ type: AssetSortEnum, defaultValue: 'createdAt' }),
+      order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
+    },
+    resolve: (_root, args, ctx) => {
+      const { page, perPage, skip } = resolvePage(args);
+      return {
+        where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
+        orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
+        page,
+        perPage,
+        skip,
+      };
+    },
+  }),
+
+  assetsConnection: t.prismaConnection({
+    type: AssetInterface,
+    cursor: 'id',
+    maxSize: maxPerPage,
+    defaultSize: 20,
+    description: 'Assets of your workspace as a Relay cursor connection.',
+    authScopes: scopeRule('Query', 'assetsConnection'),
+    args: {
+      filter: t.arg({ type: AssetFilterInput, required: false }),
+      sort: t.arg({ type: AssetSortEnum, defaultValue: 'createdAt' }),
+      order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
+    },
+    totalCount: (_connection, args, ctx) =>
+      ctx.db.asset.count({ where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter) }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.asset.findMany({
+        ...query,
+        where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
+        orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
+      }),
+  }),
+
+  asset: t.prismaField({
+    type: AssetInterface,
+    nullable: true,
+    description: 'One asset of your workspace, or null.',
+    authScopes: scopeRule('Query', 'asset'),
+    args: { id: t.arg({ type: 'UUID', required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.asset.findFirst({ ...query, where: { ...visibleAssets(workspaceOf(ctx)), id: args.id } }),
+  }),
+}));
+
+const CreateAssetInput = builder.inputType('CreateAssetInput', {
+  description: 'Required fields are checked by the server so that errors can name them (extensions.field).',
+  fields: (t) => ({
+    title: t.string({ required: false, description: 'Required; trimmed; at most 500 characters.' }),
+    description: t.string({ required: false }),
+    assetType: t.field({ type: AssetTypeEnum, required: false, description: 'Required.' }),
+    externalUrl: t.string({ required: false, description: 'Absolute http(s) URL; required for external_video and link.' }),
+    isPublic: t.boolean({ required: false, description: 'Default false.' }),
+    filePath: t.string({ required: false, description: 'A file already on the server, under /uploads/.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createAsset: t.prismaField({
+    type: AssetInterface,
+    description: 'Creates an asset in your workspace.',
+    authScopes: scopeRule('Mutation', 'createAsset'),
+    args: { input: t.arg({ type: CreateAssetInput, required: true }) },
+    resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query),
+  }),
+}));
+
+

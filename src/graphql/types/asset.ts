@@ -1,0 +1,156 @@
+import type { AssetType } from '../../generated/prisma/enums.ts';
+import { AssetType as AssetTypeValues } from '../../generated/prisma/enums.ts';
+import { builder } from '../builder.ts';
+import './library.ts';
+
+/** The GraphQL type for each asset_type: one object type per kind, with its own metadata. */
+export const assetTypeNames = {
+  pdf: 'PdfAsset',
+  document: 'DocumentAsset',
+  image: 'ImageAsset',
+  video: 'VideoAsset',
+  external_video: 'ExternalVideoAsset',
+  audio: 'AudioAsset',
+  link: 'LinkAsset',
+  collection: 'CollectionAsset',
+  git: 'GitAsset',
+} as const satisfies Record<AssetType, string>;
+
+export const AssetTypeEnum = builder.enumType('AssetType', {
+  description: 'The kind of an asset; decides which metadata it carries.',
+  values: Object.values(AssetTypeValues),
+});
+
+const resolveType = (asset: { assetType: AssetType }) => assetTypeNames[asset.assetType];
+
+export const AssetInterface = builder.prismaInterface('Asset', {
+  description: 'A digital asset. Each asset type is an object type with its own metadata fields.',
+  select: { id: true, assetType: true },
+  resolveType,
+  fields: (t) => ({
+    id: t.expose('id', { type: 'UUID' }),
+    title: t.exposeString('title'),
+    slug: t.exposeString('slug', { description: 'Unique in the workspace; derived from the title.' }),
+    description: t.exposeString('description', { nullable: true }),
+    assetType: t.expose('assetType', { type: AssetTypeEnum }),
+    downloadCount: t.exposeInt('downloadCount'),
+    isPublic: t.exposeBoolean('isPublic', { description: 'Downloadable without a key.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    library: t.relation('library', { nullable: true }),
+  }),
+});
+
+export const FileAssetInterface = builder.prismaInterface('Asset', {
+  variant: 'FileAsset',
+  description: 'An asset backed by an uploaded file.',
+  select: { id: true, assetType: true },
+  resolveType,
+  fields: (t) => ({
+    filePath: t.exposeString('filePath', { nullable: true }),
+    fileSize: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'Bytes; a SafeInt because files pass 2^31.',
+      select: { fileSize: true },
+      resolve: (asset) => (asset.fileSize === null ? null : Number(asset.fileSize)),
+    }),
+    mimeType: t.exposeString('mimeType', { nullable: true }),
+    checksumSha256: t.exposeString('checksumSha256', { nullable: true }),
+    thumbnailPath: t.exposeString('thumbnailPath', { nullable: true }),
+  }),
+});
+
+const fileAsset = [AssetInterface, FileAssetInterface];
+const select = { id: true, assetType: true } as const;
+
+builder.prismaObject('Asset', {
+  variant: 'PdfAsset',
+  interfaces: fileAsset,
+  select,
+  fields: (t) => ({
+    pageCount: t.exposeInt('pageCount', { nullable: true }),
+    wordCount: t.exposeInt('wordCount', { nullable: true }),
+  }),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'DocumentAsset',
+  interfaces: fileAsset,
+  select,
+  fields: (t) => ({
+    pageCount: t.exposeInt('pageCount', { nullable: true }),
+    wordCount: t.exposeInt('wordCount', { nullable: true }),
+  }),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'ImageAsset',
+  interfaces: fileAsset,
+  select,
+  fields: (t) => ({
+    width: t.exposeInt('width', { nullable: true }),
+    height: t.exposeInt('height', { nullable: true }),
+  }),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'VideoAsset',
+  interfaces: fileAsset,
+  select,
+  fields: (t) => ({
+    width: t.exposeInt('width', { nullable: true }),
+    height: t.exposeInt('height', { nullable: true }),
+    durationSeconds: t.exposeFloat('durationSeconds', { nullable: true }),
+  }),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'AudioAsset',
+  interfaces: fileAsset,
+  select,
+  fields: (t) => ({
+    durationSeconds: t.exposeFloat('durationSeconds', { nullable: true }),
+  }),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'ExternalVideoAsset',
+  interfaces: [AssetInterface],
+  select,
+  fields: (t) => ({
+    // Never null for this type: the create rules require it.
+    externalUrl: t.field({ type: 'URL', select: { externalUrl: true }, resolve: (asset) => asset.externalUrl! }),
+    videoEmbed: t.expose('videoEmbed', {
+      type: 'URL',
+      nullable: true,
+      description: 'Player URL, derived for YouTube and Vimeo.',
+    }),
+  }),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'LinkAsset',
+  interfaces: [AssetInterface],
+  select,
+  fields: (t) => ({
+    // Never null for this type: the create rules require it.
+    externalUrl: t.field({ type: 'URL', select: { externalUrl: true }, resolve: (asset) => asset.externalUrl! }),
+  }),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'CollectionAsset',
+  interfaces: [AssetInterface],
+  select,
+  fields: () => ({}),
+});
+
+builder.prismaObject('Asset', {
+  variant: 'GitAsset',
+  interfaces: [AssetInterface],
+  select,
+  fields: (t) => ({
+    externalUrl: t.expose('externalUrl', { type: 'URL', nullable: true, description: 'The repository.' }),
+  }),
+});

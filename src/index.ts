@@ -1,0 +1,44 @@
+import { buildApp } from './app.ts';
+import { allScopes } from './auth/scopes.ts';
+import { countApiKeys, createApiKey } from './auth/keys.ts';
+import { loadConfig } from './config.ts';
+import { openDatabase } from './db/database.ts';
+
+const config = loadConfig();
+const database = await openDatabase(config).catch((error: Error) => {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+});
+const app = await buildApp({ config, db: database.db });
+
+// A newcomer can call the API at once: the very first start creates a key with every scope.
+if ((await countApiKeys(database.db)) === 0) {
+  const { key } = await createApiKey(database.db, { name: 'first key', scopes: [...allScopes] });
+  const base = `http://${config.host}:${config.port}`;
+  console.log(`\nCreated a first API key with every scope. It is shown once; keep it:\n\n  ${key}\n`);
+  console.log(`Try it: curl -H "Authorization: Bearer ${key}" ${base}/api/v1/assets\n`);
+}
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info(`${signal}: closing`);
+  try {
+    await app.close();
+    await database.close();
+  } finally {
+    process.exit(0);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+  console.log(`assets-gateway: GraphQL (GraphiQL in a browser) at http://${config.host}:${config.port}/graphql, REST at /api/v1`);
+} catch (error) {
+  console.error(`error: ${(error as Error).message}`);
+  await database.close();
+  process.exit(1);
+}
