@@ -132,7 +132,8 @@ export function validateNewAsset(input: NewAsset) {
 }
 
 export function slugBase(title: string): string {
-  const slug = slugify(title, { lower: true, strict: true, trim: true }).slice(0, 200).replace(/-+$/, '');
+  // Underscores separate words too ("product_guide" → product-guide); strict drops them otherwise.
+  const slug = slugify(title.replace(/_/g, ' '), { lower: true, strict: true, trim: true }).slice(0, 200).replace(/-+$/, '');
   return slug || 'asset';
 }
 
