@@ -23,11 +23,12 @@ export interface AssetFilter {
 export function visibleAssets(workspaceId: string, filter: AssetFilter = {}): Prisma.AssetWhereInput {
   const where: Prisma.AssetWhereInput = { workspaceId, deletedAt: null };
   if (filter.assetType) where.assetType = filter.assetType;
-  // Prisma's `contains` escapes % and _ itself, so every character of the search is literal.
   if (filter.search) {
+    // Prisma passes `contains` to ILIKE as is: escape its wildcards so every character is literal.
+    const literal = filter.search.replace(/[\\%_]/g, '\\$&');
     where.OR = [
-      { title: { contains: filter.search, mode: 'insensitive' } },
-      { description: { contains: filter.search, mode: 'insensitive' } },
+      { title: { contains: literal, mode: 'insensitive' } },
+      { description: { contains: literal, mode: 'insensitive' } },
     ];
   }
   return where;

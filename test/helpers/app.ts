@@ -48,6 +48,7 @@ export async function graphql<T, V>(
   document: TypedDocumentNode<T, V>,
   ...[variables]: V extends Record<string, never> ? [] : [V]
 ): Promise<GraphQLResponse<T>> {
+  if (!(document as { kind?: string })?.kind) throw new Error('Unknown document: run `npm run codegen` (npm test does it first)');
   const response = await app.inject({
     method: 'POST',
     url: '/graphql',

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { revokeApiKey } from '../../src/auth/keys.ts';
+import { rootFieldScopes } from '../../src/auth/scopes.ts';
+import { graphql as gql } from '../../src/generated/graphql/index.ts';
+import { schema } from '../../src/graphql/schema.ts';
+import { expectData, graphql, useTestApp } from '../helpers/app.ts';
+
+const t = useTestApp();
+
+const Create = gql(`
+  mutation CreateForAuth($input: CreateAssetInput!) { createAsset(input: $input) { id } }
+`);
+const List = gql(`
+  query ListForAuth { assets { total items { id } } }
+`);
+const Get = gql(`
+  query GetForAuth($id: UUID!) { asset(id: $id) { id title } }
+`);
+const Connection = gql(`
+  query ConnectionForAuth { assetsConnection(first: 5) { totalCount edges { node { id } } } }
+`);
+
+describe('scope rules', () => {
+  it('cover every root field of the schema (a new field cannot ship without a rule)', () => {
+    for (const type of [schema.getQueryType()!, schema.getMutationType()!]) {
+      const table = rootFieldScopes[type.name as 'Query' | 'Mutation'];
+      expect(Object.keys(type.getFields()).sort(), type.name).toEqual(Object.keys(table).sort());
+    }
+  });
+
+  it('refuse createAsset to a read-only key with FORBIDDEN and the spec message', async () => {
+    const key = await t.newKey(['read:assets']);
+    const response = await graphql(t.app, key, Create, { input: { title: 'Nope', assetType: 'pdf' } });
+    expect(response.data).toBeNull();
+    expect(response.errors).toHaveLength(1);
+    expect(response.errors![0]).toMatchObject({
+      message: 'API key does not have write:assets scope',
+      extensions: { code: 'FORBIDDEN' },
+    });
+    expect(expectData(await graphql(t.app, key, List)).assets.total).toBe(0);
+  });
+
+  it('refuse reads to a write-only key', async () => {
+    const key = await t.newKey(['write:assets']);
+    const response = await graphql(t.app, key, List);
+    expect(response.errors![0]).toMatchObject({ message: 'API key does not have read:assets scope', extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('answer UNAUTHENTICATED to no key, a malformed, an unknown and a revoked key, for every root field', async () => {
+    const good = await t.newKey();
+    const revoked = await t.newKey();
+    expect(await revokeApiKey(t.database.db, revoked.slice(0, 16))).toBe(true);
+    const unknown = good.slice(0, 20) + (good[20] === 'a' ? 'b' : 'a') + good.slice(21);
+    for (const key of [null, 'nonsense', unknown, revoked]) {
+      for (const [document, variables] of [
+        [List, undefined],
+        [Connection, undefined],
+        [Get, { id: '00000000-0000-4000-8000-000000000000' }],
+        [Create, { input: { title: 'x', assetType: 'pdf' } }],
+      ] as const) {
+        const response = await graphql(t.app, key, document as typeof List, ...((variables ? [variables] : []) as []));
+        expect(response.errors?.[0].extensions, `${key} ${JSON.stringify(variables)}`).toMatchObject({ code: 'UNAUTHENTICATED' });
+      }
+    }
+    const expired = await t.newKey();
+    await t.database.db.apiKey.update({ where: { prefix: expired.slice(0, 16) }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await graphql(t.app, expired, List)).errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(expectData(await graphql(t.app, good, List)).assets.total).toBe(0);
+  });
+
+  it('store keys hashed, never in clear, and record their last use', async () => {
+    const key = await t.newKey();
+    const record = await t.database.db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
+    expect(record.secretHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(record)).not.toContain(key.slice(17));
+    expect(record.lastUsedAt).toBeNull();
+    expectData(await graphql(t.app, key, List));
+    await expect.poll(async () => (await t.database.db.apiKey.findUniqueOrThrow({ where: { id: record.id } })).lastUsedAt).not.toBeNull();
+  });
+});
+
+describe('workspaces', () => {
+  it('never show one workspace the assets of another', async () => {
+    const keyA = await t.newKey(undefined, 'isolation-a');
+    const keyB = await t.newKey(undefined, 'isolation-b');
+    const a = expectData(await graphql(t.app, keyA, Create, { input: { title: 'Secret plan', assetType: 'pdf' } }));
+    const b = expectData(await graphql(t.app, keyB, Create, { input: { title: 'Secret plan', assetType: 'pdf' } }));
+    // Same title in two workspaces: each gets the bare slug (slugs are unique per workspace).
+    for (const [key, own, other] of [[keyA, a, b], [keyB, b, a]] as const) {
+      const list = expectData(await graphql(t.app, key, List));
+      expect(list.assets.items.map((i) => i.id)).toEqual([own.createAsset.id]);
+      expect(expectData(await graphql(t.app, key, Get, { id: other.createAsset.id })).asset).toBeNull();
+      expect(expectData(await graphql(t.app, key, Get, { id: own.createAsset.id })).asset?.id).toBe(own.createAsset.id);
+      const connection = expectData(await graphql(t.app, key, Connection));
+      expect(connection.assetsConnection.edges.map((e) => e.node.id)).toEqual([own.createAsset.id]);
+    }
+  });
+});

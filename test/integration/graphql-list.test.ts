@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { graphql as gql } from '../../src/generated/graphql/index.ts';
+import type { AssetSort, AssetType, SortOrder } from '../../src/generated/graphql/graphql.ts';
+import { expectData, graphql, useTestApp } from '../helpers/app.ts';
+
+const t = useTestApp();
+
+const ListAssets = gql(`
+  query ListPage($page: Int, $perPage: Int, $filter: AssetFilter, $sort: AssetSort, $order: SortOrder) {
+    assets(page: $page, perPage: $perPage, filter: $filter, sort: $sort, order: $order) {
+      page perPage total totalPages
+      items { id title assetType }
+    }
+  }
+`);
+
+const ListConnection = gql(`
+  query ListConnection($first: Int, $after: String, $filter: AssetFilter, $sort: AssetSort, $order: SortOrder) {
+    assetsConnection(first: $first, after: $after, filter: $filter, sort: $sort, order: $order) {
+      totalCount
+      edges { cursor node { id } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+interface Row {
+  id: string;
+  title: string;
+  description: string | null;
+  assetType: AssetType;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+// Titles that sort the same under any collation (lower-case words, no shared prefixes),
+// with duplicates so that ties must be broken by id; % and _ to check they are literal.
+const titles = ['delta', 'alpha', 'charlie', 'bravo', 'echo', 'alpha', 'foxtrot', 'golf', 'delta', 'hotel'];
+const descriptions = ['quarterly REPORT', null, '100% literal', 'under_score', 'reports', null, 'nothing', 'Report card', null, 'x'];
+const types: AssetType[] = ['pdf', 'image', 'pdf', 'link', 'video', 'pdf', 'image', 'collection', 'pdf', 'git'];
+
+async function seed(workspaceKey: string): Promise<Row[]> {
+  const { db } = t.database;
+  const key = await db.apiKey.findFirstOrThrow({ where: { prefix: workspaceKey.slice(0, 16) } });
+  const base = Date.UTC(2024, 0, 1);
+  const rows: Row[] = [];
+  for (let i = 0; i < titles.length; i++) {
+    // created_at collides for pairs (i, i+1 when i is even) to exercise the id tie-break.
+    const createdAt = new Date(base + Math.floor(i / 2) * 60_000);
+    const updatedAt = new Date(base + ((i * 7) % 10) * 3_600_000);
+    rows.push(
+      await db.asset.create({
+        data: {
+          workspaceId: key.workspaceId,
+          title: titles[i],
+          slug: `${titles[i]}-${i}`,
+          description: descriptions[i],
+          assetType: types[i],
+          externalUrl: types[i] === 'link' ? 'https://example.com' : null,
+          createdAt,
+          updatedAt,
+        },
+        select: { id: true, title: true, description: true, assetType: true, createdAt: true, updatedAt: true },
+      }),
+    );
+  }
+  // A deleted asset never shows.
+  await db.asset.create({
+    data: { workspaceId: key.workspaceId, title: 'alpha', slug: 'deleted', assetType: 'pdf', deletedAt: new Date() },
+  });
+  return rows;
+}
+
+function expected(rows: Row[], filter: { assetType?: AssetType; search?: string }, sort: AssetSort, order: SortOrder) {
+  const needle = filter.search?.toLowerCase();
+  const sign = order === 'asc' ? 1 : -1;
+  const value = (r: Row) => (sort === 'title' ? r.title : r[sort].getTime());
+  return rows
+    .filter((r) => !filter.assetType || r.assetType === filter.assetType)
+    .filter((r) => !needle || r.title.toLowerCase().includes(needle) || (r.description ?? '').toLowerCase().includes(needle))
+    .sort((a, b) => {
+      const va = value(a);
+      const vb = value(b);
+      if (va !== vb) return (va < vb ? -1 : 1) * sign;
+      return (a.id < b.id ? -1 : 1) * sign;
+    })
+    .map((r) => r.id);
+}
+
+describe('assets list', () => {
+  it('filters, sorts and orders every combination, with totals', async () => {
+    const key = await t.newKey();
+    const rows = await seed(key);
+    const filters = [{}, { assetType: 'pdf' as const }, { search: 'report' }, { search: 'ALPHA' }, { search: '%' }, { search: '_' }, { assetType: 'pdf' as const, search: 'report' }, { search: 'no such thing' }];
+    let combinations = 0;
+    for (const filter of filters) {
+      for (const sort of ['createdAt', 'title', 'updatedAt'] as const) {
+        for (const order of ['asc', 'desc'] as const) {
+          const ids = expected(rows, filter, sort, order);
+          const label = JSON.stringify({ filter, sort, order });
+          const page = expectData(await graphql(t.app, key, ListAssets, { filter, sort, order, perPage: 100 }), label);
+          expect(page.assets.items.map((i) => i.id), label).toEqual(ids);
+          expect(page.assets.total, label).toBe(ids.length);
+          expect(page.assets.totalPages, label).toBe(Math.ceil(ids.length / 100));
+
+          // The same order, page by page, and through the Relay connection.
+          const paged: string[] = [];
+          for (let p = 1; p <= Math.ceil(ids.length / 3); p++) {
+            const part = expectData(await graphql(t.app, key, ListAssets, { filter, sort, order, perPage: 3, page: p }), label);
+            expect(part.assets.totalPages).toBe(Math.ceil(ids.length / 3));
+            paged.push(...part.assets.items.map((i) => i.id));
+          }
+          expect(paged, label).toEqual(ids);
+          const cursorIds: string[] = [];
+          let after: string | null = null;
+          for (;;) {
+            const conn = expectData(await graphql(t.app, key, ListConnection, { filter, sort, order, first: 4, after }), label);
+            expect(conn.assetsConnection.totalCount).toBe(ids.length);
+            cursorIds.push(...conn.assetsConnection.edges.map((e) => e.node.id));
+            if (!conn.assetsConnection.pageInfo.hasNextPage) break;
+            after = conn.assetsConnection.pageInfo.endCursor ?? null;
+          }
+          expect(cursorIds, label).toEqual(ids);
+          combinations++;
+        }
+      }
+    }
+    expect(combinations).toBe(48);
+  });
+
+  it('defaults to newest first, 20 a page, and answers an empty page past the end', async () => {
+    const key = await t.newKey();
+    const rows = await seed(key);
+    const page = expectData(await graphql(t.app, key, ListAssets, {}));
+    expect(page.assets).toMatchObject({ page: 1, perPage: 20, total: 10, totalPages: 1 });
+    expect(page.assets.items.map((i) => i.id)).toEqual(expected(rows, {}, 'createdAt', 'desc'));
+    const past = expectData(await graphql(t.app, key, ListAssets, { page: 5, perPage: 5 }));
+    expect(past.assets).toMatchObject({ page: 5, total: 10, totalPages: 2, items: [] });
+  });
+
+  it('caps a connection page at 100', async () => {
+    const key = await t.newKey();
+    const { workspaceId } = await t.database.db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
+    await t.database.db.asset.createMany({
+      data: Array.from({ length: 105 }, (_, i) => ({ workspaceId, title: `n${i}`, slug: `n${i}`, assetType: 'pdf' as const })),
+    });
+    const data = expectData(await graphql(t.app, key, ListConnection, { first: 1000 }));
+    expect(data.assetsConnection.edges).toHaveLength(100);
+    expect(data.assetsConnection).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true } });
+  });
+});

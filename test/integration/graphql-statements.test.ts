@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { graphql as gql } from '../../src/generated/graphql/index.ts';
+import { expectData, graphql, useTestApp } from '../helpers/app.ts';
+
+const t = useTestApp();
+
+const NestedList = gql(`
+  query NestedList($perPage: Int) {
+    assets(perPage: $perPage) {
+      total totalPages
+      items {
+        id title slug assetType createdAt
+        library { id name slug }
+        ... on FileAsset { fileSize mimeType }
+        ... on PdfAsset { pageCount }
+        ... on ExternalVideoAsset { videoEmbed }
+      }
+    }
+  }
+`);
+const NestedConnection = gql(`
+  query NestedConnection($first: Int) {
+    assetsConnection(first: $first) { totalCount edges { node { id title library { name } } } }
+  }
+`);
+
+/** The SQL statements one request sends, after the key has been seen once (its last use is written once a minute). */
+async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
+  t.database.statements.length = 0;
+  await run();
+  return [...t.database.statements];
+}
+
+describe('SQL per request', () => {
+  it('is a fixed number for assets(perPage: 100) with nested fields, whatever the page size', async () => {
+    const key = await t.newKey();
+    const { workspaceId } = await t.database.db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
+    const { db } = t.database;
+    const libraries = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => db.library.create({ data: { workspaceId, name: `Library ${i}`, slug: `lib-${i}` } })),
+    );
+    await db.asset.createMany({
+      data: Array.from({ length: 150 }, (_, i) => ({
+        workspaceId,
+        libraryId: libraries[i % 10].id,
+        title: `Asset ${i}`,
+        slug: `asset-${i}`,
+        assetType: (['pdf', 'image', 'external_video'] as const)[i % 3],
+        externalUrl: i % 3 === 2 ? 'https://youtu.be/x' : null,
+      })),
+    });
+    expectData(await graphql(t.app, key, NestedList, { perPage: 1 })); // first use of the key writes last_used_at
+
+    const counts: Record<number, number> = {};
+    for (const perPage of [1, 20, 100]) {
+      const statements = await statementsOf(async () => {
+        const data = expectData(await graphql(t.app, key, NestedList, { perPage }));
+        expect(data.assets.items).toHaveLength(perPage);
+        expect(data.assets.items.every((item) => item.library?.name.startsWith('Library'))).toBe(true);
+      });
+      counts[perPage] = statements.length;
+      // Select mode: never every column of assets.
+      expect(statements.join('\n')).not.toMatch(/"checksum_sha256"/);
+    }
+    // 1 key lookup + 1 page of assets with their libraries joined (Prisma relationJoins)
+    // + 1 count for total/totalPages, asked for once by both fields.
+    expect(counts).toEqual({ 1: 3, 20: 3, 100: 3 });
+
+    const connection = await statementsOf(async () => {
+      const data = expectData(await graphql(t.app, key, NestedConnection, { first: 100 }));
+      expect(data.assetsConnection.edges).toHaveLength(100);
+    });
+    expect(connection).toHaveLength(3);
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { nextFreeSlug, slugBase, videoEmbedFor } from '../../src/domain/assets.ts';
+
+describe('asset rules', () => {
+  it('slugs titles', () => {
+    expect(slugBase('Product Guide 2024')).toBe('product-guide-2024');
+    expect(slugBase('  Ünïcödé  & more_stuff!! ')).toBe('unicode-and-more-stuff');
+    expect(slugBase('???')).toBe('asset');
+    expect(slugBase('a'.repeat(500))).toHaveLength(200);
+  });
+
+  it('takes the first free suffix', () => {
+    expect(nextFreeSlug('demo', [])).toBe('demo');
+    expect(nextFreeSlug('demo', ['demo'])).toBe('demo-2');
+    expect(nextFreeSlug('demo', ['demo', 'demo-2', 'demo-4'])).toBe('demo-3');
+    expect(nextFreeSlug('demo', ['demo-2', 'demo-reel'])).toBe('demo');
+  });
+
+  it('derives embeds only for YouTube and Vimeo', () => {
+    expect(videoEmbedFor(new URL('https://m.youtube.com/watch?v=a1'))).toBe('https://youtube.com/embed/a1');
+    expect(videoEmbedFor(new URL('https://youtube.com/watch'))).toBeNull();
+    expect(videoEmbedFor(new URL('https://vimeo.com/channels/x'))).toBeNull();
+    expect(videoEmbedFor(new URL('https://notyoutube.com/watch?v=a1'))).toBeNull();
+  });
+});
