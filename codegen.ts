@@ -8,6 +8,7 @@ const config: CodegenConfig = {
   schema: 'schema.graphql',
   documents: ['src/rest/**/*.ts', 'test/**/*.ts', '!src/generated/**'],
   ignoreNoDocuments: true,
+  emitLegacyCommonJSImports: false,
   generates: {
     'src/generated/graphql/': {
       preset: 'client',

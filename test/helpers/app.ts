@@ -46,7 +46,7 @@ export async function graphql<T, V>(
   app: FastifyInstance,
   key: string | null,
   document: TypedDocumentNode<T, V>,
-  ...[variables]: V extends Record<string, never> ? [] : [V]
+  variables?: V,
 ): Promise<GraphQLResponse<T>> {
   if (!(document as { kind?: string })?.kind) throw new Error('Unknown document: run `npm run codegen` (npm test does it first)');
   const response = await app.inject({

@@ -151,7 +151,7 @@ describe('assets', () => {
       [{ perPage: 0 }, 'perPage'],
       [{ perPage: -5 }, 'perPage'],
     ] as const) {
-      const response = await graphql(t.app, key, ListAssets, variables);
+      const response = await graphql(t.app, key, ListAssets, variables as { page?: number; perPage?: number });
       expect(response.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
     const wrongType = await graphql(t.app, key, ListAssets, { perPage: 'abc' as never });

@@ -58,7 +58,7 @@ describe('scope rules', () => {
         [Get, { id: '00000000-0000-4000-8000-000000000000' }],
         [Create, { input: { title: 'x', assetType: 'pdf' } }],
       ] as const) {
-        const response = await graphql(t.app, key, document as typeof List, ...((variables ? [variables] : []) as []));
+        const response = await graphql(t.app, key, document as typeof Get, variables as { id: string });
         expect(response.errors?.[0].extensions, `${key} ${JSON.stringify(variables)}`).toMatchObject({ code: 'UNAUTHENTICATED' });
       }
     }

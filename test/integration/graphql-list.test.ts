@@ -114,7 +114,7 @@ describe('assets list', () => {
           const cursorIds: string[] = [];
           let after: string | null = null;
           for (;;) {
-            const conn = expectData(await graphql(t.app, key, ListConnection, { filter, sort, order, first: 4, after }), label);
+            const conn: { assetsConnection: { totalCount: number; edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor?: string | null } } } = expectData(await graphql(t.app, key, ListConnection, { filter, sort, order, first: 4, after }), label);
             expect(conn.assetsConnection.totalCount).toBe(ids.length);
             cursorIds.push(...conn.assetsConnection.edges.map((e) => e.node.id));
             if (!conn.assetsConnection.pageInfo.hasNextPage) break;

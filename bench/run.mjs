@@ -1,0 +1,372 @@
+#!/usr/bin/env node
+// npm run bench (in bench/) — see README.md. Progress goes to stderr, the markdown table to stdout.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { ROOT, createKeys, dbUrlFor, setupPostgres } from './lib/pgsetup.mjs';
+import { startSqlProxy } from './lib/sqlproxy.mjs';
+import { ASSETS, GET_ASSET_N, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
+
+const BENCH = new URL('.', import.meta.url).pathname.replace(/\/$/, '');
+const env = process.env;
+const opt = {
+  adminUrl: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  dbName: env.BENCH_DATABASE_NAME || 'assets_bench',
+  engines: (env.BENCH_ENGINES || 'postgres,pglite').split(',').filter(Boolean),
+  servers: (env.BENCH_SERVERS || 'baseline,gateway,postgraphile').split(',').filter(Boolean),
+  workloads: env.BENCH_WORKLOADS ? env.BENCH_WORKLOADS.split(',') : null,
+  connections: Number(env.BENCH_CONNECTIONS || 16),
+  duration: Number(env.BENCH_DURATION || 5),
+  warmup: Number(env.BENCH_WARMUP || 2),
+  runs: Number(env.BENCH_RUNS || 3),
+  countRequests: Number(env.BENCH_COUNT_REQUESTS || 20),
+  serverCpu: env.BENCH_SERVER_CPU || '1',
+  loadCpu: env.BENCH_LOAD_CPU || '0',
+};
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+// The load generator (this process, and autocannon in it) on one core, servers on the other.
+execFileSync('taskset', ['-a', '-pc', opt.loadCpu, String(process.pid)], { stdio: 'ignore' });
+
+const uuidOf = (s) => { const h = createHash('md5').update(s).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`; };
+const GET_ID = uuidOf(`asset-${GET_ASSET_N}`);
+
+// ---------------------------------------------------------------- workloads
+const ITEM = 'id title slug assetType createdAt library { id name }';
+const PGL_ITEM = 'rowId title slug assetType createdAt libraryByLibraryId { rowId name }';
+const gql = (query, variables) => JSON.stringify({ query, variables });
+const WORKLOADS = ['list-20', 'list-100', 'search', 'get', 'create'];
+let createSeq = 0;
+const runTag = Date.now().toString(36);
+const nextTitle = () => `Bench ${runTag} ${++createSeq}`;
+
+function request(variant, workload, keys) {
+  const auth = { authorization: `Bearer ${workload === 'create' ? keys.write : keys.read}` };
+  const json = { 'content-type': 'application/json' };
+  const gw = (query, variables, pick) => ({ method: 'POST', path: '/graphql', headers: { ...auth, ...json }, body: gql(query, variables), ids: pick });
+  const pgl = (query, variables, pick) => ({ method: 'POST', path: '/graphql', headers: json, body: gql(query, variables), ids: pick });
+  const get = (path, pick) => ({ method: 'GET', path, headers: auth, ids: pick });
+  const listIds = (j) => j.data.assets.items.map((a) => a.id);
+  const restList = (j) => j.data.map((a) => a.id);
+  switch (variant) {
+    case 'gateway GraphQL': {
+      const listQ = `query($perPage:Int,$page:Int){ assets(perPage:$perPage, page:$page){ items { ${ITEM} } } }`;
+      if (workload === 'list-20') return gw(listQ, { perPage: 20, page: 1 }, listIds);
+      if (workload === 'list-100') return gw(listQ, { perPage: 100, page: 1 }, listIds);
+      if (workload === 'search') return gw(`query{ assets(perPage:20, filter:{assetType: pdf, search:"report"}){ items { ${ITEM} } } }`, undefined, listIds);
+      if (workload === 'get') return gw(`query($id:UUID!){ asset(id:$id){ ${ITEM} } }`, { id: GET_ID }, (j) => [j.data.asset.id]);
+      if (workload === 'create') {
+        const q = 'mutation($i:CreateAssetInput!){ createAsset(input:$i){ id slug } }';
+        const body = () => gql(q, { i: { title: nextTitle(), assetType: 'link', externalUrl: 'https://example.com' } });
+        return { ...gw(q, {}, (j) => [j.data.createAsset.id]), makeBody: body };
+      }
+      return null;
+    }
+    case 'gateway REST': {
+      if (workload === 'list-20') return get('/api/v1/assets?per_page=20', restList);
+      if (workload === 'get') return get(`/api/v1/assets/${GET_ID}`, (j) => [j.data.id]);
+      return null;
+    }
+    case 'raw SQL': {
+      if (workload === 'list-20') return get('/assets?per_page=20', restList);
+      if (workload === 'list-100') return get('/assets?per_page=100', restList);
+      if (workload === 'search') return get('/assets?per_page=20&asset_type=pdf&search=report', restList);
+      if (workload === 'get') return get(`/assets/${GET_ID}`, (j) => [j.data.id]);
+      if (workload === 'create') {
+        const body = () => JSON.stringify({ title: nextTitle(), assetType: 'link', externalUrl: 'https://example.com' });
+        return { method: 'POST', path: '/assets', headers: { ...auth, ...json }, body: body(), makeBody: body, ids: (j) => [j.data.id] };
+      }
+      return null;
+    }
+    case 'PostGraphile': {
+      const cond = `condition:{workspaceId:"${WORKSPACE_ID}", deletedAt:null}, orderBy:[CREATED_AT_DESC, ROW_ID_DESC]`;
+      const listQ = `query($first:Int){ allAssets(first:$first, ${cond}){ nodes { ${PGL_ITEM} } } }`;
+      const nodes = (k) => (j) => j.data[k].nodes.map((a) => a.rowId);
+      if (workload === 'list-20') return pgl(listQ, { first: 20 }, nodes('allAssets'));
+      if (workload === 'list-100') return pgl(listQ, { first: 100 }, nodes('allAssets'));
+      if (workload === 'search') return pgl(`query{ benchPgSearchAssets(ws:"${WORKSPACE_ID}", kind: pdf, term:"report", first:20){ nodes { ${PGL_ITEM} } } }`, undefined, nodes('benchPgSearchAssets'));
+      if (workload === 'get') return pgl(`query($id:UUID!){ assetByRowId(rowId:$id){ ${PGL_ITEM} } }`, { id: GET_ID }, (j) => [j.data.assetByRowId.rowId]);
+      if (workload === 'create') {
+        const q = 'mutation($a:AssetInput!){ createAsset(input:{asset:$a}){ asset { rowId slug } } }';
+        const body = () => {
+          const title = nextTitle();
+          return gql(q, { a: { workspaceId: WRITE_WORKSPACE_ID, title, slug: title.toLowerCase().replace(/[^a-z0-9]+/g, '-'), assetType: 'link', externalUrl: 'https://example.com' } });
+        };
+        return { ...pgl(q, {}, (j) => [j.data.createAsset.asset.rowId]), makeBody: body };
+      }
+      return null;
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- servers
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+const SERVERS = {
+  baseline: { variants: ['raw SQL'], cwd: BENCH, args: ['baseline-server.mjs'], ready: '/nope' },
+  gateway: { variants: ['gateway GraphQL', 'gateway REST'], cwd: ROOT, args: ['--import', 'tsx', 'src/index.ts'], ready: '/healthz' },
+  postgraphile: { variants: ['PostGraphile'], cwd: BENCH, args: ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'], ready: '/graphql' },
+};
+
+async function startServer(name, ctx, databaseUrl) {
+  const def = SERVERS[name];
+  const port = await freePort();
+  const childEnv = {
+    ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production',
+    BENCH_KEY: ctx.keys.read, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
+    DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '',
+  };
+  // taskset execs node, so the pid we hold is the server's own.
+  const child = spawn('taskset', ['-c', opt.serverCpu, process.execPath, ...def.args], { cwd: def.cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  const base = `http://127.0.0.1:${port}`;
+  const t0 = Date.now();
+  for (;;) {
+    if (exited) throw new Error(`${name} exited during start-up: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    if (Date.now() - t0 > 90_000) { child.kill('SIGKILL'); throw new Error(`${name} not ready after 90 s`); }
+    try { await fetch(base + def.ready, { signal: AbortSignal.timeout(1000) }); break; } catch { await sleep(250); }
+  }
+  log(`${name} up on :${port} (pid ${child.pid}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return {
+    base, pid: child.pid, child,
+    stop: async () => {
+      if (exited) return;
+      child.kill('SIGTERM');
+      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+      if (!exited) child.kill('SIGKILL');
+      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+    },
+  };
+}
+
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields 14-17 of stat (utime stime cutime cstime) are f[11..14] after the comm
+  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+}
+function peakRssMb(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function call(base, req) {
+  const res = await fetch(base + req.path, { method: req.method, headers: req.headers, body: req.makeBody ? req.makeBody() : req.body });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch {}
+  return { status: res.status, json, text };
+}
+
+async function load(base, req, seconds) {
+  const latencies = [];
+  const o = { url: base + req.path, method: req.method, headers: req.headers, body: req.body, connections: opt.connections, duration: seconds };
+  if (req.makeBody) o.requests = [{ setupRequest: (r) => ({ ...r, body: req.makeBody() }) }];
+  const inst = autocannon(o);
+  inst.on('response', (_c, status, _b, rt) => { if (status >= 200 && status < 300) latencies.push(rt); });
+  const result = await inst;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN;
+  const ok = result['2xx'];
+  return { ok, bad: result.non2xx + result.errors + result.timeouts, rps: ok / seconds, p50: pct(0.5), p99: pct(0.99) };
+}
+
+const median = (xs) => { const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
+
+// ---------------------------------------------------------------- one engine
+async function benchEngine(engine, results, reference) {
+  const ctx = { engine };
+  const t = Date.now();
+  if (engine === 'postgres') {
+    log(`PostgreSQL: (re)creating database ${opt.dbName} on ${opt.adminUrl.replace(/\/\/[^@]*@/, '//…@')}`);
+    const { url, keys } = await setupPostgres(opt.adminUrl, opt.dbName, log);
+    Object.assign(ctx, { url, keys });
+  } else {
+    ctx.dataDir = join(BENCH, '.data', 'pglite-data');
+    rmSync(ctx.dataDir, { recursive: true, force: true });
+    mkdirSync(ctx.dataDir, { recursive: true });
+    log(`PGlite: seeding ${ctx.dataDir} (gateway migrations, then the seed SQL)`);
+    execFileSync(process.execPath, ['--import', 'tsx', join(BENCH, 'lib/seed-pglite.ts'), ctx.dataDir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
+    ctx.keys = createKeys({ DATABASE_URL: '', DATA_DIR: ctx.dataDir });
+  }
+  log(`${engine}: data set ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  const workloads = WORKLOADS.filter((w) => !opt.workloads || opt.workloads.includes(w));
+  const servers = opt.servers.filter((s) => !(engine === 'pglite' && s === 'postgraphile'));
+  for (const name of servers) {
+    const def = SERVERS[name];
+    const row = (variant, workload, extra) => {
+      const r = { engine, variant, workload, ...extra };
+      results.push(r);
+      return r;
+    };
+    let server;
+    try {
+      server = await startServer(name, ctx, ctx.url);
+    } catch (error) {
+      log(`!! ${error.message}`);
+      for (const v of def.variants) for (const w of workloads) if (request(v, w, ctx.keys)) row(v, w, { na: `did not start` });
+      continue;
+    }
+    const rows = [];
+    try {
+      // Correctness first: every variant must return the same ids, in order, as the raw-SQL baseline.
+      for (const variant of def.variants) {
+        for (const workload of workloads) {
+          const req = request(variant, workload, ctx.keys);
+          if (!req) continue;
+          const r = await call(server.base, req);
+          let ids = null;
+          try { ids = req.ids(r.json); } catch {}
+          if (r.status === 404 || !ids) {
+            const why = r.status === 404 ? 'n/a (404)' : `n/a (bad answer: HTTP ${r.status} ${r.text.slice(0, 160)})`;
+            log(`${engine} ${variant} ${workload}: ${why}`);
+            row(variant, workload, { na: why });
+            continue;
+          }
+          let check = 'ok';
+          if (workload !== 'create') {
+            const key = `${engine}/${workload}`;
+            if (variant === 'raw SQL') reference[key] = ids;
+            else if (!reference[key]) check = 'unchecked (no baseline)';
+            else if (JSON.stringify(reference[key]) !== JSON.stringify(ids)) check = 'MISMATCH';
+            if (ids.length === 0) check = 'EMPTY';
+          }
+          log(`${engine} ${variant} ${workload}: ${ids.length} row(s), same rows: ${check}`);
+          rows.push(row(variant, workload, { req, check, rowsReturned: ids.length }));
+        }
+      }
+      // Timed runs; creates last, so the reads see the seeded rows only (creates go to another workspace anyway).
+      const ordered = [...rows.filter((r) => r.workload !== 'create'), ...rows.filter((r) => r.workload === 'create')];
+      for (const r of ordered) {
+        log(`${engine} ${r.variant} ${r.workload}: warm-up ${opt.warmup} s, then ${opt.runs} × ${opt.duration} s at ${opt.connections} connections`);
+        await load(server.base, r.req, opt.warmup);
+        const runs = [];
+        for (let i = 0; i < opt.runs; i++) {
+          const before = cpuTicks(server.pid);
+          const m = await load(server.base, r.req, opt.duration);
+          const after = cpuTicks(server.pid);
+          m.cpuUs = ((after - before) * 1e6) / CLK_TCK / Math.max(1, m.ok + m.bad);
+          runs.push(m);
+          log(`   run ${i + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req${m.bad ? `, ${m.bad} failed` : ''}`);
+        }
+        Object.assign(r, {
+          rps: median(runs.map((m) => m.rps)), p50: median(runs.map((m) => m.p50)), p99: median(runs.map((m) => m.p99)),
+          cpuUs: median(runs.map((m) => m.cpuUs)), bad: runs.reduce((s, m) => s + m.bad, 0), rssMb: peakRssMb(server.pid),
+        });
+      }
+    } finally {
+      await server.stop();
+    }
+    // SQL statements per request: a second start of the same server behind the counting proxy (PostgreSQL only).
+    if (engine === 'postgres' && rows.length) {
+      const target = new URL(ctx.url);
+      const proxy = await startSqlProxy(target.hostname, Number(target.port || 5432));
+      const viaProxy = new URL(ctx.url);
+      viaProxy.hostname = '127.0.0.1';
+      viaProxy.port = String(proxy.port);
+      let counted;
+      try {
+        counted = await startServer(name, ctx, viaProxy.toString());
+        for (const r of rows) {
+          for (let i = 0; i < 3; i++) await call(counted.base, r.req);
+          await sleep(200);
+          proxy.counter.statements = 0;
+          for (let i = 0; i < opt.countRequests; i++) await call(counted.base, r.req);
+          await sleep(200);
+          r.sql = proxy.counter.statements / opt.countRequests;
+          log(`${engine} ${r.variant} ${r.workload}: ${r.sql} SQL statement(s) per request`);
+        }
+      } catch (error) {
+        log(`!! counting pass for ${name} failed: ${error.message}`);
+      } finally {
+        await counted?.stop();
+        await proxy.close();
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- report
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+function table(results) {
+  const out = [];
+  for (const engine of opt.engines) {
+    const rs = results.filter((r) => r.engine === engine);
+    if (!rs.length) continue;
+    const title = engine === 'postgres' ? 'PostgreSQL server' : 'embedded PGlite';
+    out.push(`### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} × ${opt.duration} s after ${opt.warmup} s warm-up\n`);
+    out.push('| variant | workload | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | SQL stmts/req | same rows |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
+    for (const r of rs) {
+      if (r.na) { out.push(`| ${r.variant} | ${r.workload} | ${r.na} | | | | | | |`); continue; }
+      const sql = engine === 'postgres' ? fmt(r.sql, 2) : 'n/a';
+      out.push(`| ${r.variant} | ${r.workload} | ${fmt(r.rps)}${r.bad ? ` (${r.bad} failed)` : ''} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${sql} | ${r.check ?? ''} |`);
+    }
+    const find = (v, w) => rs.find((r) => r.variant === v && r.workload === w && !r.na);
+    const ratio = (a, b) => (a && b && Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
+    const mark = (x, ok) => (Number.isFinite(x) ? `${x.toFixed(2)} ${ok(x) ? '✓' : '✗'}` : 'n/a');
+    out.push('\n| ratio | value | target |', '|---|---:|---|');
+    for (const w of ['list-20', 'get']) {
+      out.push(`| gateway GraphQL ${w} req/s ÷ PostGraphile | ${mark(ratio(find('gateway GraphQL', w)?.rps, find('PostGraphile', w)?.rps), (x) => x >= 1)} | ≥ 1.0 |`);
+    }
+    for (const v of ['gateway GraphQL', 'gateway REST']) for (const w of WORKLOADS) {
+      const a = find(v, w), b = find('raw SQL', w);
+      if (a) out.push(`| ${v} ${w} CPU/req ÷ raw SQL | ${mark(ratio(a.cpuUs, b?.cpuUs), (x) => x <= 3)} | ≤ 3 |`);
+    }
+    for (const w of ['list-20', 'get']) {
+      out.push(`| gateway REST ÷ GraphQL ${w} req/s | ${fmt(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL', w)?.rps), 2)} | — |`);
+    }
+    const rssLimit = engine === 'postgres' ? 200 : 350;
+    const gw = rs.filter((r) => r.variant.startsWith('gateway') && !r.na);
+    if (gw.length) {
+      const worstP99 = Math.max(...gw.filter((r) => r.workload !== 'create').map((r) => r.p99));
+      const peak = Math.max(...gw.map((r) => r.rssMb));
+      out.push(`| gateway worst read p99 ms @ ${opt.connections} conns | ${mark(worstP99, (x) => x <= 15)} | ≤ 15 |`);
+      out.push(`| gateway peak RSS MB | ${mark(peak, (x) => x <= rssLimit)} | ≤ ${rssLimit} |`);
+      if (engine === 'postgres') {
+        for (const w of ['list-20', 'list-100', 'get']) for (const v of ['gateway GraphQL', 'gateway REST']) {
+          const r = find(v, w);
+          if (r) out.push(`| ${v} ${w} SQL statements/request | ${mark(r.sql, (x) => x <= 1)} | 1 |`);
+        }
+      }
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+const started = Date.now();
+const results = [];
+const reference = {};
+for (const engine of opt.engines) {
+  try {
+    await benchEngine(engine, results, reference);
+  } catch (error) {
+    log(`!! ${engine} failed: ${error.stack || error.message}`);
+    results.push({ engine, variant: '(all)', workload: '(all)', na: `failed: ${error.message.split('\n')[0]}` });
+  }
+}
+const md = table(results);
+const header = `## assets-gateway bench — ${new Date().toISOString()} — node ${process.version}, ${ASSETS} assets, load on CPU ${opt.loadCpu}, servers on CPU ${opt.serverCpu}\n`;
+console.log(header + '\n' + md);
+mkdirSync(join(BENCH, '.data'), { recursive: true });
+writeFileSync(join(BENCH, '.data', 'last-run.md'), header + '\n' + md);
+writeFileSync(join(BENCH, '.data', 'last-run.json'), JSON.stringify(results.map(({ req, ...r }) => r), null, 2));
+log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+process.exit(0);
