@@ -1,14 +1,14 @@
 // The raw-SQL baseline: node:http + one prepared statement + JSON.stringify. The physical limit.
-//   node baseline-server.mjs     env PORT, HOST, BENCH_KEY, and DATABASE_URL (pg pool) or
+//   node baseline-server.mjs     env PORT, HOST, BENCH_KEYS (comma-separated), BENCH_WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID, and DATABASE_URL (pg pool) or
 //                                PGLITE_DIR (PGlite in-process on that data dir's pglite/)
 // Routes: GET /assets?per_page&page&asset_type&search, GET /assets/:id, POST /assets.
-// Auth is a string compare against BENCH_KEY (no database lookup).
+// Auth is a set lookup of the bearer key in BENCH_KEYS (no database lookup).
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 
 const port = Number(process.env.PORT || 5679);
 const host = process.env.HOST || '127.0.0.1';
-const expectedAuth = `Bearer ${process.env.BENCH_KEY}`;
+const accepted = new Set((process.env.BENCH_KEYS || '').split(',').filter(Boolean).map((k) => `Bearer ${k}`));
 
 const cols = `a.id, a.title, a.slug, a.asset_type, a.created_at, l.id AS lib_id, l.name AS lib_name
   FROM assets a LEFT JOIN libraries l ON l.id = a.library_id`;
@@ -51,7 +51,7 @@ function send(res, status, body) {
 let seq = 0;
 createServer(async (req, res) => {
   try {
-    if (req.headers.authorization !== expectedAuth) return send(res, 401, { success: false });
+    if (!accepted.has(req.headers.authorization)) return send(res, 401, { success: false });
     const url = new URL(req.url, 'http://x');
     if (req.method === 'GET' && url.pathname === '/assets') {
       const perPage = Math.min(Number(url.searchParams.get('per_page') || 20), 100);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench (in bench/) — see README.md. Progress goes to stderr, the markdown table to stdout.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -95,7 +95,7 @@ function request(variant, workload, keys) {
         const q = 'mutation($a:AssetInput!){ createAsset(input:{asset:$a}){ asset { rowId slug } } }';
         const body = () => {
           const title = nextTitle();
-          return gql(q, { a: { workspaceId: WRITE_WORKSPACE_ID, title, slug: title.toLowerCase().replace(/[^a-z0-9]+/g, '-'), assetType: 'link', externalUrl: 'https://example.com' } });
+          return gql(q, { a: { rowId: randomUUID(), workspaceId: WRITE_WORKSPACE_ID, title, slug: title.toLowerCase().replace(/[^a-z0-9]+/g, '-'), assetType: 'link', externalUrl: 'https://example.com' } });
         };
         return { ...pgl(q, {}, (j) => [j.data.createAsset.asset.rowId]), makeBody: body };
       }
@@ -125,7 +125,7 @@ async function startServer(name, ctx, databaseUrl) {
   const port = await freePort();
   const childEnv = {
     ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production',
-    BENCH_KEY: ctx.keys.read, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
+    BENCH_KEYS: `${ctx.keys.read},${ctx.keys.write}`, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
     DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '',
   };
   // taskset execs node, so the pid we hold is the server's own.

@@ -1,0 +1,96 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, runTs, startTs, waitForOutput, finished } from '../helpers/process.ts';
+
+/**
+ * The commands a newcomer types, as separate processes on a fresh embedded data dir:
+ * the keys CLI before the server ever started, the first start, a second process on
+ * the same data dir, SIGTERM.
+ */
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'assets-gateway-'));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const keyLine = /^agk_[A-Za-z0-9_-]{12}_[A-Za-z0-9_-]{43}$/;
+
+describe('keys CLI', () => {
+  it('creates, lists and revokes keys on a data dir the server never opened', async () => {
+    const env = { DATA_DIR: dataDir };
+    const created = await runTs('src/cli/keys.ts', ['create', '--name', 'ci reader', '--scopes', 'read:assets', '--workspace', 'acme'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const lines = created.stdout.trim().split('\n');
+    const key = lines.at(-1)!;
+    expect(key).toMatch(keyLine);
+    const prefix = key.slice(0, 16);
+
+    const listed = await runTs('src/cli/keys.ts', ['list'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`${prefix}\\s+ci reader\\s+acme\\s+read:assets\\s+\\S+\\s+-\\s+active`));
+    expect(listed.stdout).not.toContain(key.slice(17));
+
+    const revoked = await runTs('src/cli/keys.ts', ['revoke', prefix], env);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect((await runTs('src/cli/keys.ts', ['list'], env)).stdout).toMatch(new RegExp(`${prefix}.*revoked`));
+
+    const bad = await runTs('src/cli/keys.ts', ['create', '--name', 'x', '--scopes', 'read:everything'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Unknown scope read:everything');
+    const missing = await runTs('src/cli/keys.ts', ['revoke', 'agk_nosuchprefix'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no key with prefix agk_nosuchprefix');
+  });
+});
+
+describe('server process', () => {
+  it('prints a first key only when there is none, guards its data dir, and stops cleanly on SIGTERM', async () => {
+    const freshDir = await mkdtemp(join(tmpdir(), 'assets-gateway-first-'));
+    try {
+      const port = await freePort();
+      const env = { DATA_DIR: freshDir, PORT: String(port) };
+      const server = startTs('src/index.ts', [], env);
+      const output = await waitForOutput(server, /assets-gateway: GraphQL/);
+      const key = /^\s+(agk_\S+)$/m.exec(output)?.[1];
+      expect(key, output).toMatch(keyLine);
+      expect(output).toContain(`curl -H "Authorization: Bearer ${key}" http://127.0.0.1:${port}/api/v1/assets`);
+
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const created = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: 'mutation { createAsset(input: {title: "Kept", assetType: pdf}) { slug } }' }),
+      });
+      expect(await created.json()).toEqual({ data: { createAsset: { slug: 'kept' } } });
+
+      const second = await runTs('src/index.ts', [], { DATA_DIR: freshDir, PORT: String(await freePort()) });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('is already open in another process');
+
+      const exit = finished(server);
+      server.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+
+      const again = startTs('src/index.ts', [], env);
+      const secondOutput = await waitForOutput(again, /assets-gateway: GraphQL/);
+      expect(secondOutput).not.toContain('Created a first API key');
+      const list = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ assets { total items { slug } } }' }),
+      });
+      expect(await list.json()).toEqual({ data: { assets: { total: 1, items: [{ slug: 'kept' }] } } });
+      const exitAgain = finished(again);
+      again.kill('SIGTERM');
+      expect((await exitAgain).code).toBe(0);
+    } finally {
+      await rm(freshDir, { recursive: true, force: true });
+    }
+  });
+});
