@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
+import { restV1 } from './rest/v1/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -29,6 +30,8 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
       return reply;
     },
   });
+
+  await app.register(restV1, { prefix: '/api/v1', db, bodyLimit: config.bodyLimit });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

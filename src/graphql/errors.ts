@@ -28,7 +28,7 @@ export function forbiddenError(scope: string) {
  * (and `field`), GraphQL errors we raised stay as they are, anything else is masked so that
  * no stack trace, SQL or secret leaves the process.
  */
-export function toClientError(error: unknown): GraphQLError {
+export function toClientError(error: unknown, onInternalError?: (error: unknown) => void): GraphQLError {
   const graphQLError = error instanceof GraphQLError ? error : null;
   const original = graphQLError?.originalError ?? error;
   const location = graphQLError ? { nodes: graphQLError.nodes, path: graphQLError.path } : {};
@@ -45,5 +45,12 @@ export function toClientError(error: unknown): GraphQLError {
   if (graphQLError && (!graphQLError.originalError || graphQLError.originalError instanceof GraphQLError)) {
     return graphQLError;
   }
+  onInternalError?.(original);
   return new GraphQLError('Unexpected error.', { ...location, extensions: { code: ErrorCode.internal } });
+}
+
+/** What may be logged of an unexpected error: its kind and code, never its stack, SQL or arguments. */
+export function describeInternalError(error: unknown) {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  return { errorName: name ?? typeof error, errorCode: code };
 }

@@ -74,7 +74,7 @@ async function seed(workspaceKey: string): Promise<Row[]> {
 function expected(rows: Row[], filter: { assetType?: AssetType; search?: string }, sort: AssetSort, order: SortOrder) {
   const needle = filter.search?.toLowerCase();
   const sign = order === 'asc' ? 1 : -1;
-  const value = (r: Row) => (sort === 'title' ? r.title : r[sort].getTime());
+  const value = (r: Row) => (sort === 'title' ? r.title : r[sort === 'created_at' ? 'createdAt' : 'updatedAt'].getTime());
   return rows
     .filter((r) => !filter.assetType || r.assetType === filter.assetType)
     .filter((r) => !needle || r.title.toLowerCase().includes(needle) || (r.description ?? '').toLowerCase().includes(needle))
@@ -94,7 +94,7 @@ describe('assets list', () => {
     const filters = [{}, { assetType: 'pdf' as const }, { search: 'report' }, { search: 'ALPHA' }, { search: '%' }, { search: '_' }, { assetType: 'pdf' as const, search: 'report' }, { search: 'no such thing' }];
     let combinations = 0;
     for (const filter of filters) {
-      for (const sort of ['createdAt', 'title', 'updatedAt'] as const) {
+      for (const sort of ['created_at', 'title', 'updated_at'] as const) {
         for (const order of ['asc', 'desc'] as const) {
           const ids = expected(rows, filter, sort, order);
           const label = JSON.stringify({ filter, sort, order });
@@ -133,7 +133,7 @@ describe('assets list', () => {
     const rows = await seed(key);
     const page = expectData(await graphql(t.app, key, ListAssets, {}));
     expect(page.assets).toMatchObject({ page: 1, perPage: 20, total: 10, totalPages: 1 });
-    expect(page.assets.items.map((i) => i.id)).toEqual(expected(rows, {}, 'createdAt', 'desc'));
+    expect(page.assets.items.map((i) => i.id)).toEqual(expected(rows, {}, 'created_at', 'desc'));
     const past = expectData(await graphql(t.app, key, ListAssets, { page: 5, perPage: 5 }));
     expect(past.assets).toMatchObject({ page: 5, total: 10, totalPages: 2, items: [] });
   });

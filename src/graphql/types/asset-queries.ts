@@ -4,8 +4,13 @@ import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { AssetInterface, AssetTypeEnum } from './asset.ts';
 
+// Values in snake_case like the asset types (and the REST API, which passes them through).
 const AssetSortEnum = builder.enumType('AssetSort', {
-  values: { createdAt: { value: 'createdAt' }, title: { value: 'title' }, updatedAt: { value: 'updatedAt' } } as const,
+  values: {
+    created_at: { value: 'createdAt' },
+    title: { value: 'title' },
+    updated_at: { value: 'updatedAt' },
+  } as const,
 });
 const SortOrderEnum = builder.enumType('SortOrder', {
   values: { asc: { value: 'asc' }, desc: { value: 'desc' } } as const,

@@ -151,6 +151,6 @@ builder.prismaObject('Asset', {
   interfaces: [AssetInterface],
   select,
   fields: (t) => ({
-    externalUrl: t.expose('externalUrl', { type: 'URL', nullable: true, description: 'The repository.' }),
+    repositoryUrl: t.expose('externalUrl', { type: 'URL', nullable: true, description: 'The repository (externalUrl at creation).' }),
   }),
 });

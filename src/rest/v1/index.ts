@@ -1,0 +1,37 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Db } from '../../db/client.ts';
+import { describeInternalError } from '../../graphql/errors.ts';
+import { assetRoutes } from './assets.ts';
+import { sendError } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+
+/** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
+export async function restV1(app: FastifyInstance, { db, bodyLimit }: { db: Db; bodyLimit: number }) {
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(reply, 415, 'Content-Type must be application/json');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(reply, 413, `Request body is larger than ${bodyLimit} bytes`);
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendError(reply, 400, 'The request body is empty; send a JSON object');
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return sendError(reply, 400, 'The request body is not valid JSON');
+    }
+    if (error instanceof SyntaxError || error.statusCode === 400) return sendError(reply, 400, 'The request body is not valid JSON');
+    if (error.statusCode === 413) return sendError(reply, 413, `Request body is larger than ${bodyLimit} bytes`);
+    if (error.statusCode === 415) return sendError(reply, 415, 'Content-Type must be application/json');
+    req.log.error(describeInternalError(error), 'unexpected error');
+    return sendError(reply, 500, 'An unexpected error occurred');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
+
+  await app.register(async (scope) => assetRoutes(scope, { db }));
+
+  app.get('/openapi.json', async () => openApiDocument);
+  // The docs page: Swagger UI, served from the package (no CDN), over the same document.
+  await app.register(swagger, { mode: 'static', specification: { document: openApiDocument as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/v1/openapi.json', persistAuthorization: true } as never });
+}
