@@ -76,7 +76,8 @@ function expectation(schema: GraphQLSchema, error: GraphQLError, field: string, 
   const typeName =
     /Expected type "(\w+)"/.exec(error.message)?.[1] ??
     /^(\w+) cannot represent/.exec(error.message)?.[1] ??
-    / in "(\w+)" enum/.exec(error.message)?.[1];
+    / in "(\w+)" enum/.exec(error.message)?.[1] ??
+    /^Enum "(\w+)" cannot represent/.exec(error.message)?.[1];
   const type = typeName ? schema.getType(typeName) : getNamedType(variableType as never);
   if (type instanceof GraphQLEnumType) return `one of: ${type.getValues().map((v) => v.name).join(', ')}`;
   if (type && scalarExpectations[type.name]) return scalarExpectations[type.name];
