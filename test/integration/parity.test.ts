@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { graphql as gql } from '../../src/generated/graphql/index.ts';
+import { graphql, useTestApp } from '../helpers/app.ts';
+import { rest } from '../helpers/rest.ts';
+
+/** The same cases through both faces give the same data and the same field errors. */
+const t = useTestApp();
+
+const List = gql(`
+  query ParityList($page: Int, $perPage: Int, $filter: AssetFilter, $sort: AssetSort, $order: SortOrder) {
+    assets(page: $page, perPage: $perPage, filter: $filter, sort: $sort, order: $order) {
+      page perPage total totalPages
+      items {
+        id title slug description assetType isPublic downloadCount createdAt updatedAt
+        ... on ExternalVideoAsset { externalUrl videoEmbed }
+        ... on LinkAsset { externalUrl }
+      }
+    }
+  }
+`);
+const Get = gql(`
+  query ParityGet($id: UUID!) { asset(id: $id) { id title slug assetType createdAt } }
+`);
+const Create = gql(`
+  mutation ParityCreate($input: CreateAssetInput!) { createAsset(input: $input) { id title slug assetType } }
+`);
+
+const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** REST's asset with camelCase keys, restricted to the fields the GraphQL side selected. */
+function asGraphQL(restAsset: Record<string, unknown>, like: Record<string, unknown>) {
+  const converted = Object.fromEntries(Object.entries(restAsset).map(([k, v]) => [camel(k), v]));
+  return Object.fromEntries(Object.keys(like).map((k) => [k, converted[k]]));
+}
+
+describe('GraphQL and REST agree', () => {
+  it('on lists with each filter, sort and order, and on get', async () => {
+    const key = await t.newKey();
+    const inputs = [
+      { title: 'Quarterly report', asset_type: 'pdf', description: 'numbers' },
+      { title: 'Brand video', asset_type: 'external_video', external_url: 'https://vimeo.com/42' },
+      { title: 'Logo', asset_type: 'image', description: 'the REPORT logo', is_public: true },
+      { title: 'Docs site', asset_type: 'link', external_url: 'https://example.com/docs' },
+      { title: 'Annual report', asset_type: 'pdf' },
+      { title: '50% off', asset_type: 'document' },
+    ];
+    for (const input of inputs) expect((await rest(t.app, key, 'post', '/api/v1/assets', { json: input })).status).toBe(201);
+
+    const queries: Record<string, string>[] = [
+      {}, { asset_type: 'pdf' }, { search: 'report' }, { search: '%' }, { asset_type: 'pdf', search: 'annual' },
+      { sort: 'title', order: 'asc' }, { sort: 'updated_at', order: 'desc' }, { sort: 'created_at', order: 'asc' },
+      { per_page: '2', page: '2' }, { per_page: '500' },
+    ];
+    for (const query of queries) {
+      const restResponse = await rest(t.app, key, 'get', `/api/v1/assets?${new URLSearchParams(query)}`);
+      const gqlResponse = await graphql(t.app, key, List, {
+        page: query.page ? Number(query.page) : undefined,
+        perPage: query.per_page ? Number(query.per_page) : undefined,
+        filter: { assetType: query.asset_type as never, search: query.search },
+        sort: query.sort as never,
+        order: query.order as never,
+      });
+      const page = gqlResponse.data!.assets;
+      expect(restResponse.body.pagination, JSON.stringify(query)).toEqual({
+        page: page.page, per_page: page.perPage, total: page.total, total_pages: page.totalPages,
+      });
+      expect(restResponse.body.data.map((a: Record<string, unknown>, i: number) => asGraphQL(a, page.items[i] ?? {})), JSON.stringify(query)).toEqual(
+        page.items.map((item) => ({ ...item })),
+      );
+      expect(restResponse.body.data).toHaveLength(page.items.length);
+    }
+
+    const [first] = (await rest(t.app, key, 'get', '/api/v1/assets')).body.data;
+    const viaGraphQL = (await graphql(t.app, key, Get, { id: first.id })).data!.asset!;
+    const viaRest = (await rest(t.app, key, 'get', `/api/v1/assets/${first.id}`)).body.data;
+    expect(asGraphQL(viaRest, viaGraphQL)).toEqual(viaGraphQL);
+  });
+
+  it('on every validation failure, the missing scope and the missing key', async () => {
+    const key = await t.newKey();
+    const readOnly = await t.newKey(['read:assets']);
+    const bodies: Record<string, unknown>[] = [
+      {}, { title: '' }, { title: ' ', asset_type: 'pdf' }, { title: 'x'.repeat(501), asset_type: 'pdf' }, { title: 1, asset_type: 'pdf' },
+      { title: 'x' }, { title: 'x', asset_type: 'nope' }, { title: 'x', asset_type: 'link' },
+      { title: 'x', asset_type: 'external_video', external_url: 'mailto:a@b.c' }, { title: 'x', asset_type: 'pdf', is_public: 1 },
+      { title: 'x', asset_type: 'pdf', file_path: '/tmp/x' },
+    ];
+    for (const [label, k, bodyList] of [['write key', key, bodies], ['read-only key', readOnly, [{ title: 'x', asset_type: 'pdf' }]], ['no key', null, [{ title: 'x', asset_type: 'pdf' }]]] as const) {
+      for (const body of bodyList) {
+        const restResponse = await rest(t.app, k, 'post', '/api/v1/assets', { json: body });
+        const input = Object.fromEntries(Object.entries(body).map(([name, value]) => [camel(name), value]));
+        const gqlResponse = await graphql(t.app, k, Create, { input: input as never });
+        const [error] = gqlResponse.errors ?? [];
+        expect(error, `${label} ${JSON.stringify(body)}`).toBeDefined();
+        const field = error.extensions?.field as string | undefined;
+        expect(restResponse.body, `${label} ${JSON.stringify(body)}`).toEqual({
+          error: { BAD_USER_INPUT: 'Validation failed', FORBIDDEN: 'Insufficient permissions', UNAUTHENTICATED: 'Unauthorized' }[error.extensions!.code as string],
+          message: error.message,
+          ...(field ? { field: snake(field) } : {}),
+        });
+      }
+    }
+  });
+
+  it('on a create: the same rules make the same asset', async () => {
+    const key = await t.newKey();
+    const body = { title: '  Launch  ', asset_type: 'external_video', external_url: 'https://youtu.be/abc' };
+    const viaRest = (await rest(t.app, key, 'post', '/api/v1/assets', { json: body })).body.data;
+    const viaGraphQL = (await graphql(t.app, key, Create, { input: { title: body.title, assetType: 'external_video', externalUrl: body.external_url } })).data!.createAsset;
+    expect({ title: viaRest.title, slug: viaRest.slug, assetType: viaRest.asset_type }).toEqual({ title: 'Launch', slug: 'launch', assetType: 'external_video' });
+    expect(viaGraphQL).toMatchObject({ title: 'Launch', slug: 'launch-2', assetType: 'external_video' });
+  });
+});
