@@ -133,7 +133,11 @@ async function startServer(name, ctx, databaseUrl) {
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  let exitInfo = '';
+  child.on('exit', (code, signal) => {
+    exited = true;
+    exitInfo = `exit ${signal || code}`;
+  });
   const base = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {
@@ -144,6 +148,7 @@ async function startServer(name, ctx, databaseUrl) {
   log(`${name} up on :${port} (pid ${child.pid}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return {
     base, pid: child.pid, child,
+    died: () => (exited ? `${name} died (${exitInfo}): ${stderr.trim().split('\n').slice(-6).join(' | ').slice(0, 600)}` : null),
     stop: async () => {
       if (exited) return;
       child.kill('SIGTERM');
@@ -254,16 +259,28 @@ async function benchEngine(engine, results, reference) {
       // Timed runs; creates last, so the reads see the seeded rows only (creates go to another workspace anyway).
       const ordered = [...rows.filter((r) => r.workload !== 'create'), ...rows.filter((r) => r.workload === 'create')];
       for (const r of ordered) {
+        if (server.died()) {
+          r.na = server.died();
+          log(`!! ${engine} ${r.variant} ${r.workload}: ${r.na}`);
+          continue;
+        }
         log(`${engine} ${r.variant} ${r.workload}: warm-up ${opt.warmup} s, then ${opt.runs} × ${opt.duration} s at ${opt.connections} connections`);
         await load(server.base, r.req, opt.warmup);
         const runs = [];
-        for (let i = 0; i < opt.runs; i++) {
+        for (let i = 0; i < opt.runs && !server.died(); i++) {
           const before = cpuTicks(server.pid);
           const m = await load(server.base, r.req, opt.duration);
+          await sleep(50);
+          if (server.died()) break;
           const after = cpuTicks(server.pid);
           m.cpuUs = ((after - before) * 1e6) / CLK_TCK / Math.max(1, m.ok + m.bad);
           runs.push(m);
           log(`   run ${i + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req${m.bad ? `, ${m.bad} failed` : ''}`);
+        }
+        if (server.died()) {
+          r.na = server.died();
+          log(`!! ${engine} ${r.variant} ${r.workload}: ${r.na}`);
+          continue;
         }
         Object.assign(r, {
           rps: median(runs.map((m) => m.rps)), p50: median(runs.map((m) => m.p50)), p99: median(runs.map((m) => m.p99)),
@@ -284,6 +301,7 @@ async function benchEngine(engine, results, reference) {
       try {
         counted = await startServer(name, ctx, viaProxy.toString());
         for (const r of rows) {
+          if (r.na) continue;
           for (let i = 0; i < 3; i++) await call(counted.base, r.req);
           await sleep(200);
           proxy.counter.statements = 0;
@@ -314,7 +332,7 @@ function table(results) {
     out.push('| variant | workload | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | SQL stmts/req | same rows |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
     for (const r of rs) {
-      if (r.na) { out.push(`| ${r.variant} | ${r.workload} | ${r.na} | | | | | | |`); continue; }
+      if (r.na) { out.push(`| ${r.variant} | ${r.workload} | ${r.na.replace(/\|/g, '/')} | | | | | | |`); continue; }
       const sql = engine === 'postgres' ? fmt(r.sql, 2) : 'n/a';
       out.push(`| ${r.variant} | ${r.workload} | ${fmt(r.rps)}${r.bad ? ` (${r.bad} failed)` : ''} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${sql} | ${r.check ?? ''} |`);
     }
@@ -352,6 +370,7 @@ function table(results) {
 }
 
 const started = Date.now();
+const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const results = [];
 const reference = {};
 for (const engine of opt.engines) {
@@ -363,7 +382,7 @@ for (const engine of opt.engines) {
   }
 }
 const md = table(results);
-const header = `## assets-gateway bench — ${new Date().toISOString()} — node ${process.version}, ${ASSETS} assets, load on CPU ${opt.loadCpu}, servers on CPU ${opt.serverCpu}\n`;
+const header = `## assets-gateway bench — ${new Date().toISOString()} — node ${process.version}, ${ASSETS} assets, load on CPU ${opt.loadCpu}, servers on CPU ${opt.serverCpu}; loadavg at start ${loadAtStart}, at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`;
 console.log(header + '\n' + md);
 mkdirSync(join(BENCH, '.data'), { recursive: true });
 writeFileSync(join(BENCH, '.data', 'last-run.md'), header + '\n' + md);

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
-import { restV1 } from './rest/v1/index.ts';
+import { restV1, restV1Docs } from './rest/v1/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -32,6 +32,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   });
 
   await app.register(restV1, { prefix: '/api/v1', db, bodyLimit: config.bodyLimit });
+  await app.register(restV1Docs);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -31,7 +31,13 @@ export async function restV1(app: FastifyInstance, { db, bodyLimit }: { db: Db; 
   await app.register(async (scope) => assetRoutes(scope, { db }));
 
   app.get('/openapi.json', async () => openApiDocument);
-  // The docs page: Swagger UI, served from the package (no CDN), over the same document.
+}
+
+/**
+ * The docs page at /api/v1/docs: Swagger UI served from the package (no CDN) over the same
+ * document. Registered at the root, because Swagger UI writes its asset paths from its own prefix.
+ */
+export async function restV1Docs(app: FastifyInstance) {
   await app.register(swagger, { mode: 'static', specification: { document: openApiDocument as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/v1/openapi.json', persistAuthorization: true } as never });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { persistAuthorization: true } });
 }

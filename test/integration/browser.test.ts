@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.ts';
+
+/**
+ * GraphiQL and the REST docs page in a real headless Chromium (Debian's; .ci/run installs it).
+ * Both must work offline: every script and style comes from this server, none from a CDN.
+ */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const t = useTestApp();
+let browser: Browser;
+let base: string;
+let key: string;
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+  key = await t.newKey(['read:assets']);
+  const { db } = t.database;
+  const { workspaceId } = await db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
+  await db.asset.create({ data: { workspaceId, title: 'Seen in GraphiQL', slug: 'seen-in-graphiql', assetType: 'pdf' } });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+function offlineOnly(page: import('playwright-core').Page) {
+  const foreign: string[] = [];
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(base) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
+  });
+  return foreign;
+}
+
+describe('in a browser', () => {
+  it('GraphiQL runs an assets query with the Authorization header and shows the data', async () => {
+    const page = await browser.newPage();
+    const foreign = offlineOnly(page);
+    await page.goto(`${base}/graphql`);
+    const editor = page.locator('.graphiql-query-editor .CodeMirror, .graphiql-query-editor [role="textbox"], .graphiql-editor').first();
+    await editor.waitFor({ timeout: 30_000 });
+
+    // Headers tab: set the key.
+    await page.getByText('Headers', { exact: true }).click();
+    const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor').last();
+    await headersEditor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(`{"Authorization": "Bearer ${key}"`);
+
+    // Query editor: replace the default query.
+    await page.locator('.graphiql-query-editor .graphiql-editor').first().click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('{ assets(perPage: 5) { total items { title assetType');
+    await page.keyboard.press('Escape'); // close the autocomplete popup over the toolbar
+    await page.locator('.graphiql-execute-button').click();
+
+    const result = page.locator('.graphiql-response');
+    await expect.poll(async () => (await result.innerText()).replace(/\s+/g, ' '), { timeout: 20_000 }).toContain('Seen in GraphiQL');
+    const text = (await result.innerText()).replace(/\s+/g, ' '); // the editor renders spaces as nbsp
+    expect(text).toContain('"total": 1');
+    expect(text).not.toContain('UNAUTHENTICATED');
+    expect(foreign).toEqual([]);
+    await page.close();
+  });
+
+  it('the REST docs page renders every route of the OpenAPI document', async () => {
+    const page = await browser.newPage();
+    const foreign = offlineOnly(page);
+    await page.goto(`${base}/api/v1/docs`);
+    const summaries = page.locator('.opblock-summary-path');
+    await expect.poll(() => summaries.count(), { timeout: 30_000 }).toBe(3);
+    expect((await summaries.allInnerTexts()).map((s) => s.replace(/\u200b/g, '')).sort()).toEqual(['/assets', '/assets', '/assets/{asset_id}']);
+    await expect.poll(() => page.locator('.info .title').innerText()).toContain('Assets API');
+    expect(foreign).toEqual([]);
+    await page.close();
+  });
+});
