@@ -35,7 +35,7 @@ export function finished(child: ChildProcess): Promise<Finished> {
 }
 
 /** Resolves with everything printed so far once stdout matches `pattern`. */
-export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 180_000): Promise<string> {
   let seen = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; saw:\n${seen}`)), timeoutMs);

@@ -20,7 +20,8 @@ afterAll(async () => {
 const keyLine = /^agk_[A-Za-z0-9_-]{12}_[A-Za-z0-9_-]{43}$/;
 
 describe('keys CLI', () => {
-  it('creates, lists and revokes keys on a data dir the server never opened', async () => {
+  // Each CLI run starts a process that opens PGlite and loads the schema engine (~7 s here).
+  it('creates, lists and revokes keys on a data dir the server never opened', { timeout: 300_000 }, async () => {
     const env = { DATA_DIR: dataDir };
     const created = await runTs('src/cli/keys.ts', ['create', '--name', 'ci reader', '--scopes', 'read:assets', '--workspace', 'acme'], env);
     expect(created.code, created.stderr).toBe(0);
@@ -48,7 +49,7 @@ describe('keys CLI', () => {
 });
 
 describe('server process', () => {
-  it('prints a first key only when there is none, guards its data dir, and stops cleanly on SIGTERM', async () => {
+  it('prints a first key only when there is none, guards its data dir, and stops cleanly on SIGTERM', { timeout: 300_000 }, async () => {
     const freshDir = await mkdtemp(join(tmpdir(), 'assets-gateway-first-'));
     try {
       const port = await freePort();
