@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextFreeSlug, slugBase, videoEmbedFor } from '../../src/domain/assets.ts';
+import { slugBase, videoEmbedFor } from '../../src/domain/assets.ts';
 
 describe('asset rules', () => {
   it('slugs titles', () => {
@@ -7,13 +7,6 @@ describe('asset rules', () => {
     expect(slugBase('  Ünïcödé  & more_stuff!! ')).toBe('unicode-and-more-stuff');
     expect(slugBase('???')).toBe('asset');
     expect(slugBase('a'.repeat(500))).toHaveLength(200);
-  });
-
-  it('takes the first free suffix', () => {
-    expect(nextFreeSlug('demo', [])).toBe('demo');
-    expect(nextFreeSlug('demo', ['demo'])).toBe('demo-2');
-    expect(nextFreeSlug('demo', ['demo', 'demo-2', 'demo-4'])).toBe('demo-3');
-    expect(nextFreeSlug('demo', ['demo-2', 'demo-reel'])).toBe('demo');
   });
 
   it('derives embeds only for YouTube and Vimeo', () => {
