@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
@@ -18,7 +19,8 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
     return503OnClosing: true,
   });
 
-  const yoga = createGraphQLServer(config, db);
+  const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
+  const yoga = createGraphQLServer(config, db, authenticate);
   app.route({
     url: yoga.graphqlEndpoint,
     method: ['GET', 'POST', 'OPTIONS'],
@@ -31,7 +33,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
     },
   });
 
-  await app.register(restV1, { prefix: '/api/v1', db, bodyLimit: config.bodyLimit });
+  await app.register(restV1, { prefix: '/api/v1', db, authenticate, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
 
   app.get('/healthz', async () => ({ status: 'ok' }));

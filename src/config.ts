@@ -19,6 +19,8 @@ export interface Config {
   maxQueryAliases: number;
   /** Connections the PostgreSQL server pool may open. */
   databasePoolSize: number;
+  /** How long a verified API key is remembered (a revoked key works at most this long). 0: never. */
+  keyCacheTtlMs: number;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -43,5 +45,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 5000),
     maxQueryAliases: intFrom(env, 'MAX_QUERY_ALIASES', 15),
     databasePoolSize: intFrom(env, 'DATABASE_POOL_SIZE', 10),
+    keyCacheTtlMs: intFrom(env, 'KEY_CACHE_TTL_MS', 10_000),
   };
 }

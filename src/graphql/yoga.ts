@@ -4,7 +4,7 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate } from '../auth/authenticate.ts';
+import type { Authenticate } from '../auth/authenticate.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Context } from './context.ts';
@@ -23,7 +23,7 @@ const useFieldNamedVariableErrors: Plugin = {
   }),
 };
 
-export function createGraphQLServer(config: Config, db: Db) {
+export function createGraphQLServer(config: Config, db: Db, authenticate: Authenticate) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -33,7 +33,7 @@ export function createGraphQLServer(config: Config, db: Db) {
     graphiql: { title: 'assets-gateway', defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }' },
     landingPage: false,
     maskedErrors: { maskError: (error) => toClientError(error) },
-    context: async ({ request }) => ({ db, principal: await authenticate(db, request.headers.get('authorization')) }),
+    context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
     plugins: [
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
       costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../src/auth/authenticate.ts';
 import { revokeApiKey } from '../../src/auth/keys.ts';
 import { rootFieldScopes } from '../../src/auth/scopes.ts';
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
@@ -76,6 +77,25 @@ describe('scope rules', () => {
     expect(record.lastUsedAt).toBeNull();
     expectData(await graphql(t.app, key, List));
     await expect.poll(async () => (await t.database.db.apiKey.findUniqueOrThrow({ where: { id: record.id } })).lastUsedAt).not.toBeNull();
+  });
+});
+
+describe('the key cache', () => {
+  it('remembers a valid key for its TTL only, and never an invalid one', async () => {
+    const key = await t.newKey();
+    const authenticate = createAuthenticator(t.database.db, { cacheTtlMs: 300 });
+    const principal = await authenticate(`Bearer ${key}`);
+    expect(principal?.scopes.has('read:assets')).toBe(true);
+    await revokeApiKey(t.database.db, key.slice(0, 16));
+    t.database.statements.length = 0;
+    expect(await authenticate(`Bearer ${key}`)).toEqual(principal); // from the cache: no SQL
+    expect(t.database.statements).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await authenticate(`Bearer ${key}`)).toBeNull();
+    expect(await authenticate(`Bearer ${key}`)).toBeNull();
+    expect(t.database.statements.length).toBe(2); // a refused key is looked up every time
+    expect(await authenticate(null)).toBeNull();
+    expect(await authenticate(`Basic ${key}`)).toBeNull();
   });
 });
 

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
@@ -8,7 +9,7 @@ import { sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
-export async function restV1(app: FastifyInstance, { db, bodyLimit }: { db: Db; bodyLimit: number }) {
+export async function restV1(app: FastifyInstance, { db, authenticate, bodyLimit }: { db: Db; authenticate: Authenticate; bodyLimit: number }) {
   app.setErrorHandler((error: FastifyError, req, reply) => {
     switch (error.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -28,7 +29,7 @@ export async function restV1(app: FastifyInstance, { db, bodyLimit }: { db: Db; 
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
 
-  await app.register(async (scope) => assetRoutes(scope, { db }));
+  await app.register(async (scope) => assetRoutes(scope, { db, authenticate }));
 
   app.get('/openapi.json', async () => openApiDocument);
 }
