@@ -2,7 +2,7 @@
 // npm run bench (in bench/) — see README.md. Progress goes to stderr, the markdown table to stdout.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -165,6 +165,22 @@ function cpuTicks(pid) {
   // fields 14-17 of stat (utime stime cutime cstime) are f[11..14] after the comm
   return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
 }
+/** CPU ticks of the whole machine that are neither ours (load generator, server) nor PostgreSQL's. */
+const NCPU = (readFileSync('/proc/stat', 'utf8').match(/^cpu\d+ /gm) || []).length || 1;
+function foreignTicks(serverPid) {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  let ticks = user + nice + system + irq + softirq + steal;
+  const own = (pid) => { try { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
+  ticks -= own(process.pid) + own(serverPid);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')) === 'postgres') ticks -= own(d);
+    } catch {}
+  }
+  return ticks;
+}
 function peakRssMb(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -269,13 +285,18 @@ async function benchEngine(engine, results, reference) {
         const runs = [];
         for (let i = 0; i < opt.runs && !server.died(); i++) {
           const before = cpuTicks(server.pid);
+          const foreignBefore = foreignTicks(server.pid);
+          const t0 = process.hrtime.bigint();
           const m = await load(server.base, r.req, opt.duration);
+          const foreignAfter = foreignTicks(server.pid);
+          const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
           await sleep(50);
           if (server.died()) break;
           const after = cpuTicks(server.pid);
+          m.otherCpu = (100 * Math.max(0, foreignAfter - foreignBefore)) / CLK_TCK / seconds / NCPU;
           m.cpuUs = ((after - before) * 1e6) / CLK_TCK / Math.max(1, m.ok + m.bad);
           runs.push(m);
-          log(`   run ${i + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req${m.bad ? `, ${m.bad} failed` : ''}`);
+          log(`   run ${i + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, other processes ${m.otherCpu.toFixed(0)} % of the machine${m.bad ? `, ${m.bad} failed` : ''}`);
         }
         if (server.died()) {
           r.na = server.died();
@@ -284,7 +305,7 @@ async function benchEngine(engine, results, reference) {
         }
         Object.assign(r, {
           rps: median(runs.map((m) => m.rps)), p50: median(runs.map((m) => m.p50)), p99: median(runs.map((m) => m.p99)),
-          cpuUs: median(runs.map((m) => m.cpuUs)), bad: runs.reduce((s, m) => s + m.bad, 0), rssMb: peakRssMb(server.pid),
+          cpuUs: median(runs.map((m) => m.cpuUs)), otherCpu: median(runs.map((m) => m.otherCpu)), bad: runs.reduce((s, m) => s + m.bad, 0), rssMb: peakRssMb(server.pid),
         });
       }
     } finally {
@@ -329,12 +350,12 @@ function table(results) {
     if (!rs.length) continue;
     const title = engine === 'postgres' ? 'PostgreSQL server' : 'embedded PGlite';
     out.push(`### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} × ${opt.duration} s after ${opt.warmup} s warm-up\n`);
-    out.push('| variant | workload | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | SQL stmts/req | same rows |');
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
+    out.push('| variant | workload | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | SQL stmts/req | same rows | other CPU % |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---|---:|');
     for (const r of rs) {
-      if (r.na) { out.push(`| ${r.variant} | ${r.workload} | ${r.na.replace(/\|/g, '/')} | | | | | | |`); continue; }
+      if (r.na) { out.push(`| ${r.variant} | ${r.workload} | ${r.na.replace(/\|/g, '/')} | | | | | | | |`); continue; }
       const sql = engine === 'postgres' ? fmt(r.sql, 2) : 'n/a';
-      out.push(`| ${r.variant} | ${r.workload} | ${fmt(r.rps)}${r.bad ? ` (${r.bad} failed)` : ''} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${sql} | ${r.check ?? ''} |`);
+      out.push(`| ${r.variant} | ${r.workload} | ${fmt(r.rps)}${r.bad ? ` (${r.bad} failed)` : ''} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${sql} | ${r.check ?? ''} | ${fmt(r.otherCpu)} |`);
     }
     const find = (v, w) => rs.find((r) => r.variant === v && r.workload === w && !r.na);
     const ratio = (a, b) => (a && b && Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);

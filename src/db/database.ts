@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import { createPrismaClient, type Db, type DbOptions } from './client.ts';
 import { openEngine, type DatabaseEngine } from './engine.ts';
-import { applyMigrations } from './migrate.ts';
+import { applyMigrations, unappliedMigrations } from './migrate.ts';
 
 export interface Database {
   db: Db;
@@ -15,13 +15,15 @@ export async function openDatabase(
   options: DbOptions = {},
 ): Promise<Database> {
   const engine = await openEngine({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const db = createPrismaClient(engine, options);
   try {
-    await applyMigrations(engine.adapterFactory);
+    const pending = await unappliedMigrations((sql) => db.$queryRawUnsafe(sql));
+    if (pending.length) await applyMigrations(engine.adapterFactory);
   } catch (error) {
+    await db.$disconnect();
     await engine.close();
     throw error;
   }
-  const db = createPrismaClient(engine, options);
   return {
     db,
     engine,

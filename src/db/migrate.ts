@@ -80,6 +80,27 @@ export async function readMigrations(dir = migrationsDir): Promise<MigrationList
 
 const noFilters = { externalTables: [], externalEnums: [] };
 
+/**
+ * Committed migrations the database has not recorded as applied. Lets a start skip loading the
+ * schema engine (seconds of start-up and a large WASM heap kept for the life of the process)
+ * when there is nothing to do.
+ */
+export async function unappliedMigrations(
+  query: (sql: string) => Promise<{ migration_name: string }[]>,
+): Promise<string[]> {
+  const committed = (await readMigrations()).migrationDirectories.map((d) => d.path);
+  let applied: Set<string>;
+  try {
+    const rows = await query(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    );
+    applied = new Set(rows.map((r) => r.migration_name));
+  } catch {
+    return committed; // no _prisma_migrations table yet: a new database
+  }
+  return committed.filter((name) => !applied.has(name));
+}
+
 /** Applies every committed migration not yet applied; idempotent. Returns the names applied. */
 export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
   const migrationsList = await readMigrations();
