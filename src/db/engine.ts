@@ -1,11 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { lockDataDir } from './lock.ts';
 
 /**
@@ -41,6 +38,12 @@ export async function openEngine(options: EngineOptions): Promise<DatabaseEngine
     release = await lockDataDir(location);
   }
   try {
+    // Loaded only when used: PGlite costs ~45 MB of memory a server on PostgreSQL has no use for.
+    const [{ PGlite }, { pg_trgm }, { PrismaPGlite }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('pglite-prisma-adapter'),
+    ]);
     const pglite = await PGlite.create(location, { extensions: { pg_trgm } });
     return {
       kind: 'pglite',

@@ -35,6 +35,18 @@ export function visibleAssets(workspaceId: string, filter: AssetFilter = {}): Pr
   return where;
 }
 
+/**
+ * How many assets a list with this filter holds. Without a search the answer is kept ready in
+ * asset_counts (a trigger maintains it), so a total costs no scan; a search counts its matches.
+ */
+export async function countAssets(db: Db, workspaceId: string, filter: AssetFilter = {}): Promise<number> {
+  if (filter.search) return db.asset.count({ where: visibleAssets(workspaceId, filter) });
+  const where: Prisma.AssetCountWhereInput = { workspaceId };
+  if (filter.assetType) where.assetType = filter.assetType;
+  const { _sum } = await db.assetCount.aggregate({ where, _sum: { visible: true } });
+  return _sum.visible ?? 0;
+}
+
 /** Stable order: ties are broken by id in the same direction. */
 export function assetOrder(sort: AssetSort = 'createdAt', order: SortOrder = 'desc'): Prisma.AssetOrderByWithRelationInput[] {
   return [{ [sort]: order }, { id: order }];

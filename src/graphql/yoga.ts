@@ -1,7 +1,6 @@
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
@@ -29,7 +28,8 @@ export function createGraphQLServer(config: Config, db: Db, authenticate: Authen
     graphqlEndpoint: '/graphql',
     logging: false,
     // GraphiQL from the bundled package: no CDN, so it works offline and behind firewalls.
-    renderGraphiQL,
+    // Loaded on the first page view: the bundle holds ~80 MB of memory an API server seldom needs.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: { title: 'assets-gateway', defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }' },
     landingPage: false,
     maskedErrors: { maskError: (error) => toClientError(error) },

@@ -1,5 +1,5 @@
 import { scopeRule } from '../../auth/scopes.ts';
-import { assetOrder, createAsset, maxPerPage, resolvePage, visibleAssets, type AssetFilter } from '../../domain/assets.ts';
+import { assetOrder, countAssets, createAsset, maxPerPage, resolvePage, visibleAssets, type AssetFilter } from '../../domain/assets.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { AssetInterface, AssetTypeEnum } from './asset.ts';
@@ -29,6 +29,8 @@ function workspaceOf(ctx: Context): string {
 }
 
 interface AssetPageShape {
+  workspaceId: string;
+  filter: AssetFilter;
   where: ReturnType<typeof visibleAssets>;
   orderBy: ReturnType<typeof assetOrder>;
   page: number;
@@ -58,7 +60,7 @@ const totals = new WeakMap<AssetPageShape, Promise<number>>();
 function countOnce(page: AssetPageShape, ctx: Context): Promise<number> {
   let total = totals.get(page);
   if (!total) {
-    total = ctx.db.asset.count({ where: page.where });
+    total = countAssets(ctx.db, page.workspaceId, page.filter);
     totals.set(page, total);
   }
   return total;
@@ -78,8 +80,12 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, ctx) => {
       const { page, perPage, skip } = resolvePage(args);
+      const workspaceId = workspaceOf(ctx);
+      const filter = (args.filter ?? {}) as AssetFilter;
       return {
-        where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
+        workspaceId,
+        filter,
+        where: visibleAssets(workspaceId, filter),
         orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
         page,
         perPage,
@@ -100,8 +106,7 @@ builder.queryFields((t) => ({
       sort: t.arg({ type: AssetSortEnum, defaultValue: 'createdAt' }),
       order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
     },
-    totalCount: (_connection, args, ctx) =>
-      ctx.db.asset.count({ where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter) }),
+    totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
     resolve: (query, _root, args, ctx) =>
       ctx.db.asset.findMany({
         ...query,
