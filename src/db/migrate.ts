@@ -37,6 +37,35 @@ async function schemaFiles() {
   return [{ path: schemaPath, content: await readFile(schemaPath, 'utf8') }];
 }
 
+type MigrationAdapter = Awaited<ReturnType<SqlMigrationAwareDriverAdapterFactory['connect']>>;
+
+/**
+ * @prisma/adapter-pg runs a migration script by splitting it at every ";", which cuts a
+ * PL/pgSQL function body apart. PostgreSQL runs a multi-statement simple query as one
+ * transaction, so each script goes to the server whole (and a failed migration leaves nothing
+ * half-applied). PGlite's adapter already runs scripts whole.
+ */
+function withWholeScripts(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
+  if (factory.adapterName !== '@prisma/adapter-pg') return factory;
+  const patch = (adapter: MigrationAdapter) => {
+    const driver = (adapter as unknown as { underlyingDriver(): { query(sql: string): Promise<unknown> } }).underlyingDriver();
+    adapter.executeScript = async (script: string) => {
+      try {
+        await driver.query(script);
+      } catch (error) {
+        (adapter as unknown as { onError(error: unknown): never }).onError(error);
+      }
+    };
+    return adapter;
+  };
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => patch(await factory.connect()),
+    connectToShadowDb: async () => patch(await factory.connectToShadowDb()),
+  };
+}
+
 async function withSchemaEngine<T>(
   factory: SqlMigrationAwareDriverAdapterFactory,
   use: (engine: SchemaEngine) => Promise<T>,
@@ -46,7 +75,7 @@ async function withSchemaEngine<T>(
   const engine = await SchemaEngine.new(
     { datamodels: files.map((f) => [f.path, f.content] as [string, string]) },
     () => {},
-    bindMigrationAwareSqlAdapterFactory(factory),
+    bindMigrationAwareSqlAdapterFactory(withWholeScripts(factory)),
   );
   try {
     return await use(engine);
