@@ -59,6 +59,7 @@ describe('SQL per request', () => {
         expect(data.assets.items.every((item) => item.library?.name.startsWith('Library'))).toBe(true);
       });
       counts[perPage] = statements.length;
+      if (process.env.SHOW_SQL) console.log(statements);
       // Select mode: never every column of assets.
       expect(statements.join('\n')).not.toMatch(/"checksum_sha256"/);
     }
