@@ -20,7 +20,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   });
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
-  const yoga = createGraphQLServer(config, db, authenticate);
+  const yoga = createGraphQLServer(config, db, authenticate, app.log);
   app.route({
     url: yoga.graphqlEndpoint,
     method: ['GET', 'POST', 'OPTIONS'],

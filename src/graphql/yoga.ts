@@ -2,12 +2,12 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Context } from './context.ts';
-import { toClientError } from './errors.ts';
+import { describeInternalError, toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
 import { schema } from './schema.ts';
 
@@ -22,7 +22,7 @@ const useFieldNamedVariableErrors: Plugin = {
   }),
 };
 
-export function createGraphQLServer(config: Config, db: Db, authenticate: Authenticate) {
+export function createGraphQLServer(config: Config, db: Db, authenticate: Authenticate, log: FastifyBaseLogger) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -32,7 +32,9 @@ export function createGraphQLServer(config: Config, db: Db, authenticate: Authen
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: { title: 'assets-gateway', defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }' },
     landingPage: false,
-    maskedErrors: { maskError: (error) => toClientError(error) },
+    maskedErrors: {
+      maskError: (error) => toClientError(error, (internal) => log.error(describeInternalError(internal), 'unexpected error in /graphql')),
+    },
     context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
     plugins: [
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
