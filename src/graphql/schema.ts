@@ -5,7 +5,7 @@ import './types/asset-queries.ts';
 import './types/library.ts';
 
 /** Built once per process; every app instance shares it. */
-export const schema = builder.toSchema();
+export const schema = builder.toSchema({ sortSchema: false }); // definition order: enums list as the spec does
 
 export function printSortedSchema(): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
