@@ -28,7 +28,10 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
       const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
       response.headers.forEach((value, key) => void reply.header(key, value));
       reply.status(response.status);
-      reply.send(response.body);
+      // A JSON result is sent as one string (one write, with Content-Length); only streams
+      // (subscriptions, incremental delivery) are piped.
+      const streaming = /^(text\/event-stream|multipart\/mixed)/.test(response.headers.get('content-type') ?? '');
+      reply.send(streaming ? response.body : await response.text());
       return reply;
     },
   });
