@@ -32,6 +32,7 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 
 // The load generator (this process, and autocannon in it) on one core, servers on the other.
 execFileSync('taskset', ['-a', '-pc', opt.loadCpu, String(process.pid)], { stdio: 'ignore' });
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
 const uuidOf = (s) => { const h = createHash('md5').update(s).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`; };
 const GET_ID = uuidOf(`asset-${GET_ASSET_N}`);
@@ -116,7 +117,8 @@ function freePort() {
 
 const SERVERS = {
   baseline: { variants: ['raw SQL'], cwd: BENCH, args: ['baseline-server.mjs'], ready: '/nope' },
-  gateway: { variants: ['gateway GraphQL', 'gateway REST'], cwd: ROOT, args: ['--import', 'tsx', 'src/index.ts'], ready: '/healthz' },
+  // What `npm start` runs: the compiled server (built once below, as `npm start`'s prestart does).
+  gateway: { variants: ['gateway GraphQL', 'gateway REST'], cwd: ROOT, args: ['--enable-source-maps', 'dist/index.js'], ready: '/healthz' },
   postgraphile: { variants: ['PostGraphile'], cwd: BENCH, args: ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'], ready: '/graphql' },
 };
 
