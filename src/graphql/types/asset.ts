@@ -23,20 +23,38 @@ export const AssetTypeEnum = builder.enumType('AssetType', {
 
 const resolveType = (asset: { assetType: AssetType }) => assetTypeNames[asset.assetType];
 
+/**
+ * Narrow columns nearly every query shows, always selected. Fields that read them resolve
+ * straight from the row: an exposed column in select mode costs plugin-prisma a mapping lookup
+ * per row and field (~10 % of a 20-row list's CPU in the profile), which a few always-read
+ * bytes do not. Everything wider or rarer (description, file and metadata columns, library)
+ * is still selected only when asked for.
+ */
+const coreSelect = {
+  id: true,
+  assetType: true,
+  title: true,
+  slug: true,
+  createdAt: true,
+  updatedAt: true,
+  isPublic: true,
+  downloadCount: true,
+} as const;
+
 export const AssetInterface = builder.prismaInterface('Asset', {
   description: 'A digital asset. Each asset type is an object type with its own metadata fields.',
-  select: { id: true, assetType: true },
+  select: coreSelect,
   resolveType,
   fields: (t) => ({
-    id: t.expose('id', { type: 'UUID' }),
-    title: t.exposeString('title'),
-    slug: t.exposeString('slug', { description: 'Unique in the workspace; derived from the title.' }),
+    id: t.field({ type: 'UUID', resolve: (asset) => asset.id }),
+    title: t.string({ resolve: (asset) => asset.title }),
+    slug: t.string({ description: 'Unique in the workspace; derived from the title.', resolve: (asset) => asset.slug }),
     description: t.exposeString('description', { nullable: true }),
-    assetType: t.expose('assetType', { type: AssetTypeEnum }),
-    downloadCount: t.exposeInt('downloadCount'),
-    isPublic: t.exposeBoolean('isPublic', { description: 'Downloadable without a key.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    assetType: t.field({ type: AssetTypeEnum, resolve: (asset) => asset.assetType }),
+    downloadCount: t.int({ resolve: (asset) => asset.downloadCount }),
+    isPublic: t.boolean({ description: 'Downloadable without a key.', resolve: (asset) => asset.isPublic }),
+    createdAt: t.field({ type: 'DateTime', resolve: (asset) => asset.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (asset) => asset.updatedAt }),
     library: t.relation('library', { nullable: true }),
   }),
 });
@@ -44,7 +62,7 @@ export const AssetInterface = builder.prismaInterface('Asset', {
 export const FileAssetInterface = builder.prismaInterface('Asset', {
   variant: 'FileAsset',
   description: 'An asset backed by an uploaded file.',
-  select: { id: true, assetType: true },
+  select: coreSelect,
   resolveType,
   fields: (t) => ({
     filePath: t.exposeString('filePath', { nullable: true }),
@@ -62,7 +80,7 @@ export const FileAssetInterface = builder.prismaInterface('Asset', {
 });
 
 const fileAsset = [AssetInterface, FileAssetInterface];
-const select = { id: true, assetType: true } as const;
+const select = coreSelect;
 
 builder.prismaObject('Asset', {
   variant: 'PdfAsset',
