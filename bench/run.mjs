@@ -117,8 +117,9 @@ function freePort() {
 
 const SERVERS = {
   baseline: { variants: ['raw SQL'], cwd: BENCH, args: ['baseline-server.mjs'], ready: '/nope' },
-  // What `npm start` runs: the compiled server (built once below, as `npm start`'s prestart does).
-  gateway: { variants: ['gateway GraphQL', 'gateway REST'], cwd: ROOT, args: ['--enable-source-maps', 'dist/index.js'], ready: '/healthz' },
+  // What `npm start` runs: the compiled server (built once below, as `npm start`'s prestart does),
+  // with its default heap limit (HEAP_LIMIT_MB, 128).
+  gateway: { variants: ['gateway GraphQL', 'gateway REST'], cwd: ROOT, args: ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'], ready: '/healthz' },
   postgraphile: { variants: ['PostGraphile'], cwd: BENCH, args: ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'], ready: '/graphql' },
 };
 
