@@ -50,6 +50,10 @@ describe('SQL per request', () => {
       })),
     });
     expectData(await graphql(t.app, key, NestedList, { perPage: 1 })); // first use of the key writes last_used_at
+    // That write is not awaited by the request; let it land before counting.
+    await expect
+      .poll(async () => (await db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } })).lastUsedAt)
+      .not.toBeNull();
 
     const counts: Record<number, number> = {};
     for (const perPage of [1, 20, 100]) {
