@@ -8,12 +8,16 @@ import { useTestApp } from '../helpers/app.ts';
  * Both must work offline: every script and style comes from this server, none from a CDN.
  */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Skipped where no Chromium is installed (a fresh machine: `npm test` stays green there), but
+// never in CI, which installs it: there a missing browser fails the run.
+const runBrowser = existsSync(chromiumPath) || process.env.CI === 'true';
 const t = useTestApp();
 let browser: Browser;
 let base: string;
 let key: string;
 
 beforeAll(async () => {
+  if (!runBrowser) return;
   if (!existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
@@ -39,7 +43,7 @@ function offlineOnly(page: import('playwright-core').Page) {
   return foreign;
 }
 
-describe('in a browser', () => {
+describe.runIf(runBrowser)('in a browser (needs Chromium: apt-get install chromium)', () => {
   it('GraphiQL runs an assets query with the Authorization header and shows the data', async () => {
     const page = await browser.newPage();
     const foreign = offlineOnly(page);

@@ -104,12 +104,12 @@ const writableFields = {
 export function assetRoutes(app: FastifyInstance, { db, authenticate }: { db: Db; authenticate: Authenticate }) {
   // Every route needs a key: without a valid one the answer is 401 before the body is even
   // read. Which scope a key needs is the schema's business.
+  const contexts = new WeakMap<FastifyRequest, Context>();
   app.addHook('onRequest', async (req, reply) => {
     const principal = await authenticate(req.headers.authorization);
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
     contexts.set(req, { db, principal });
   });
-  const contexts = new WeakMap<FastifyRequest, Context>();
   const contextOf = (req: FastifyRequest) => contexts.get(req)!;
   const logInternal = (req: FastifyRequest) => (error: unknown) => req.log.error(describeInternalError(error), 'unexpected error');
 
