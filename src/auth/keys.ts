@@ -12,7 +12,6 @@ export const defaultWorkspaceSlug = 'default';
 const lastUsedResolutionMs = 60_000;
 
 export interface Principal {
-  keyId: string;
   workspaceId: string;
   scopes: ReadonlySet<string>;
 }
@@ -63,7 +62,7 @@ export async function verifyApiKey(db: Db, presented: string): Promise<Principal
     // Bookkeeping only: a failed write must not fail the request.
     db.apiKey.update({ where: { id: record.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
   }
-  return { keyId: record.id, workspaceId: record.workspaceId, scopes: new Set(record.scopes) };
+  return { workspaceId: record.workspaceId, scopes: new Set(record.scopes) };
 }
 
 export async function listApiKeys(db: Db) {

@@ -10,10 +10,15 @@ import { ValidationError } from './errors.ts';
 export const maxTitleLength = 500;
 export const maxPerPage = 100;
 export const defaultPerPage = 20;
+/** The nine asset types, in the order the contract lists them. */
+export const assetTypes = ['pdf', 'document', 'image', 'video', 'external_video', 'audio', 'link', 'collection', 'git'] as const satisfies readonly AssetType[];
 const typesWithExternalUrl: ReadonlySet<AssetType> = new Set(['external_video', 'link']);
 
-export type AssetSort = 'createdAt' | 'title' | 'updatedAt';
-export type SortOrder = 'asc' | 'desc';
+/** Sort keys as clients name them (snake_case, like the asset types) → the column they order by. */
+export const assetSorts = { created_at: 'createdAt', title: 'title', updated_at: 'updatedAt' } as const;
+export type AssetSort = (typeof assetSorts)[keyof typeof assetSorts];
+export const sortOrders = ['asc', 'desc'] as const;
+export type SortOrder = (typeof sortOrders)[number];
 
 export interface AssetFilter {
   assetType?: AssetType | null;
@@ -64,7 +69,7 @@ export function resolvePage({ page, perPage }: PageRequest) {
   if (!Number.isSafeInteger(p) || p < 1) throw new ValidationError('page', 'Page must be an integer of at least 1');
   if (!Number.isSafeInteger(n) || n < 1) throw new ValidationError('perPage', 'Per page must be an integer of at least 1');
   const perPageClamped = Math.min(n, maxPerPage);
-  return { page: p, perPage: perPageClamped, skip: (p - 1) * perPageClamped, take: perPageClamped };
+  return { page: p, perPage: perPageClamped, skip: (p - 1) * perPageClamped };
 }
 
 export interface NewAsset {

@@ -40,8 +40,10 @@ export function explainVariableErrors(
     coerceInputValue(value, type as Parameters<typeof coerceInputValue>[1], (path, _invalid, error) => {
       const field = [...path].reverse().find((p): p is string => typeof p === 'string') ?? name;
       const missing = /^Field "(\w+)" of required type/.exec(error.message);
+      const unknown = /^Field "(\w+)" is not defined by type/.exec(error.message);
       if (missing) errors.push(inputError(missing[1], `${label(missing[1])} is required`));
-      else errors.push(inputError(field, `${label(field)} must be ${expectation(schema, error, field, type)}`));
+      else if (unknown) errors.push(inputError(unknown[1], `Unknown field ${unknown[1]}`));
+      else errors.push(inputError(field, `${label(field)} must be ${expectation(schema, error, type)}`));
     });
   }
   return errors;
@@ -71,7 +73,7 @@ const scalarExpectations: Record<string, string> = {
   URL: 'an absolute URL',
 };
 
-function expectation(schema: GraphQLSchema, error: GraphQLError, field: string, variableType: unknown): string {
+function expectation(schema: GraphQLSchema, error: GraphQLError, variableType: unknown): string {
   // The type named in graphql-js's message is the one that failed (the field's own type).
   const typeName =
     /Expected type "(\w+)"/.exec(error.message)?.[1] ??
@@ -81,7 +83,6 @@ function expectation(schema: GraphQLSchema, error: GraphQLError, field: string, 
   const type = typeName ? schema.getType(typeName) : getNamedType(variableType as never);
   if (type instanceof GraphQLEnumType) return `one of: ${type.getValues().map((v) => v.name).join(', ')}`;
   if (type && scalarExpectations[type.name]) return scalarExpectations[type.name];
-  if (/Expected type .* to be an object/.test(error.message)) return 'an object';
-  if (/is not defined by type/.test(error.message)) return `a known field (${field})`;
+  if (/to be an object/.test(error.message)) return 'an object';
   return 'valid';
 }

@@ -100,6 +100,7 @@ describe('createAsset', () => {
       [{ title: 'Ok', assetType: 'pdf', isPublic: 'yes' }, 'isPublic', 'Is public must be true or false'],
       [{ title: 'Ok', assetType: 'pdf', filePath: '/etc/passwd' }, 'filePath', 'File path must be a path under /uploads/'],
       [{ title: 'Ok', assetType: 'pdf', filePath: '/uploads/../etc/passwd' }, 'filePath', 'File path must be a path under /uploads/'],
+      [{ title: 'Ok', assetType: 'pdf', colour: 'red' }, 'colour', 'Unknown field colour'],
     ];
     for (const [input, field, message] of cases) {
       const response = await graphql(t.app, key, CreateAsset, { input: input as never });
@@ -108,6 +109,8 @@ describe('createAsset', () => {
       expect(error.extensions, JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field });
       expect(error.message).toContain(message);
     }
+    const notAnObject = await graphql(t.app, key, CreateAsset, { input: 'title=x' as never });
+    expect(notAnObject.errors?.[0]).toMatchObject({ message: 'Input must be an object', extensions: { code: 'BAD_USER_INPUT', field: 'input' } });
     expect(expectData(await graphql(t.app, key, ListAssets, {})).assets.total).toBe(0);
   });
 

@@ -1,20 +1,27 @@
 import { scopeRule } from '../../auth/scopes.ts';
-import { assetOrder, countAssets, createAsset, maxPerPage, resolvePage, visibleAssets, type AssetFilter } from '../../domain/assets.ts';
+import {
+  assetOrder,
+  assetSorts,
+  countAssets,
+  createAsset,
+  defaultPerPage,
+  maxPerPage,
+  resolvePage,
+  sortOrders,
+  visibleAssets,
+  type AssetFilter,
+} from '../../domain/assets.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { AssetInterface, AssetTypeEnum } from './asset.ts';
 
 // Values in snake_case like the asset types (and the REST API, which passes them through).
 const AssetSortEnum = builder.enumType('AssetSort', {
-  values: {
-    created_at: { value: 'createdAt' },
-    title: { value: 'title' },
-    updated_at: { value: 'updatedAt' },
-  } as const,
+  values: Object.fromEntries(Object.entries(assetSorts).map(([name, value]) => [name, { value }])) as {
+    [K in keyof typeof assetSorts]: { value: (typeof assetSorts)[K] };
+  },
 });
-const SortOrderEnum = builder.enumType('SortOrder', {
-  values: { asc: { value: 'asc' }, desc: { value: 'desc' } } as const,
-});
+const SortOrderEnum = builder.enumType('SortOrder', { values: sortOrders });
 
 const AssetFilterInput = builder.inputType('AssetFilter', {
   fields: (t) => ({
@@ -73,7 +80,7 @@ builder.queryFields((t) => ({
     authScopes: scopeRule('Query', 'assets'),
     args: {
       page: t.arg.int({ defaultValue: 1 }),
-      perPage: t.arg.int({ defaultValue: 20, description: `At most ${maxPerPage}; larger values are clamped.` }),
+      perPage: t.arg.int({ defaultValue: defaultPerPage, description: `At most ${maxPerPage}; larger values are clamped.` }),
       filter: t.arg({ type: AssetFilterInput, required: false }),
       sort: t.arg({ type: AssetSortEnum, defaultValue: 'createdAt' }),
       order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),

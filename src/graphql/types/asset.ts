@@ -1,3 +1,4 @@
+import { assetTypes } from '../../domain/assets.ts';
 import type { AssetType } from '../../generated/prisma/enums.ts';
 import { builder } from '../builder.ts';
 import './library.ts';
@@ -17,8 +18,7 @@ export const assetTypeNames = {
 
 export const AssetTypeEnum = builder.enumType('AssetType', {
   description: 'The kind of an asset; decides which metadata it carries.',
-  // In the spec's order, which error messages list them in.
-  values: Object.keys(assetTypeNames) as AssetType[],
+  values: assetTypes,
 });
 
 const resolveType = (asset: { assetType: AssetType }) => assetTypeNames[asset.assetType];

@@ -6,7 +6,7 @@ import type { RestAssetFragment } from '../../generated/graphql/graphql.ts';
 import { executeOperation, fixedOperation } from '../../graphql/execute.ts';
 import type { Context } from '../../graphql/context.ts';
 import { describeInternalError, unauthenticatedMessage } from '../../graphql/errors.ts';
-import { sendError, sendGraphQLError } from './errors.ts';
+import { notJsonMessage, sendError, sendGraphQLError } from './errors.ts';
 
 /**
  * /api/v1/assets: each route runs one fixed GraphQL operation against the schema and reshapes
@@ -149,7 +149,7 @@ export function assetRoutes(app: FastifyInstance, { db, authenticate }: { db: Db
 
   app.post('/assets', async (req, reply) => {
     if (!/^application\/(.+\+)?json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-      return sendError(reply, 415, 'Content-Type must be application/json');
+      return sendError(reply, 415, notJsonMessage);
     }
     const body = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -17,6 +17,8 @@ export const restErrors = {
 } as const;
 export type RestStatus = keyof typeof restErrors;
 
+export const notJsonMessage = 'Content-Type must be application/json';
+
 export interface RestErrorBody {
   error: string;
   message: string;

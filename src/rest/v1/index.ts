@@ -5,25 +5,17 @@ import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
-import { sendError } from './errors.ts';
+import { notJsonMessage, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
 export async function restV1(app: FastifyInstance, { db, authenticate, bodyLimit }: { db: Db; authenticate: Authenticate; bodyLimit: number }) {
+  // Fastify refuses a body before any route runs; answer in the catalog's words.
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    switch (error.code) {
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendError(reply, 415, 'Content-Type must be application/json');
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendError(reply, 413, `Request body is larger than ${bodyLimit} bytes`);
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendError(reply, 400, 'The request body is empty; send a JSON object');
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return sendError(reply, 400, 'The request body is not valid JSON');
-    }
-    if (error instanceof SyntaxError || error.statusCode === 400) return sendError(reply, 400, 'The request body is not valid JSON');
+    if (error.statusCode === 415) return sendError(reply, 415, notJsonMessage);
     if (error.statusCode === 413) return sendError(reply, 413, `Request body is larger than ${bodyLimit} bytes`);
-    if (error.statusCode === 415) return sendError(reply, 415, 'Content-Type must be application/json');
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendError(reply, 400, 'The request body is empty; send a JSON object');
+    if (error.statusCode === 400) return sendError(reply, 400, 'The request body is not valid JSON');
     req.log.error(describeInternalError(error), 'unexpected error');
     return sendError(reply, 500, 'An unexpected error occurred');
   });

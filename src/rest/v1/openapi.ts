@@ -1,11 +1,10 @@
-import { maxPerPage, maxTitleLength } from '../../domain/assets.ts';
+import { assetSorts, assetTypes, defaultPerPage, maxPerPage, maxTitleLength, sortOrders } from '../../domain/assets.ts';
 import { restErrors } from './errors.ts';
 
 /**
  * The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json and rendered at
  * /api/v1/docs. Tests validate the document and every REST response against it.
  */
-const assetTypes = ['pdf', 'document', 'image', 'video', 'external_video', 'audio', 'link', 'collection', 'git'];
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
 
 const errorResponse = (status: keyof typeof restErrors, description: string, example: string) => ({
@@ -50,7 +49,7 @@ export const openApiDocument = {
           {
             name: 'per_page',
             in: 'query',
-            schema: { type: 'integer', minimum: 1, default: 20 },
+            schema: { type: 'integer', minimum: 1, default: defaultPerPage },
             description: `Results per page (max: ${maxPerPage}; larger values are clamped to ${maxPerPage})`,
           },
           { name: 'asset_type', in: 'query', schema: { type: 'string', enum: assetTypes }, description: 'Filter by type' },
@@ -60,8 +59,8 @@ export const openApiDocument = {
             schema: { type: 'string' },
             description: 'Case-insensitive substring of the title or description; every character is literal',
           },
-          { name: 'sort', in: 'query', schema: { type: 'string', enum: ['created_at', 'title', 'updated_at'], default: 'created_at' }, description: 'Sort by (ties by id)' },
-          { name: 'order', in: 'query', schema: { type: 'string', enum: ['asc', 'desc'], default: 'desc' }, description: 'Sort order' },
+          { name: 'sort', in: 'query', schema: { type: 'string', enum: Object.keys(assetSorts), default: 'created_at' }, description: 'Sort by (ties by id)' },
+          { name: 'order', in: 'query', schema: { type: 'string', enum: sortOrders, default: 'desc' }, description: 'Sort order' },
         ],
         responses: {
           200: {
