@@ -1,7 +1,11 @@
+import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
+import { describeInternalError } from './graphql/errors.ts';
+import { createJsonPostHandler } from './graphql/json-post.ts';
+import { graphqlValidationRules, queryLimitRules } from './graphql/limits.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
@@ -19,12 +23,20 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
     return503OnClosing: true,
   });
 
+  // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
+  await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });
+
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
-  const yoga = createGraphQLServer(config, db, authenticate, app.log);
+  const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
+  const yoga = createGraphQLServer(db, authenticate, queryLimitRules(config), onInternalError);
+  const handleJsonPost = config.graphqlJsonFastPath
+    ? createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), fetchAPI: yoga.fetchAPI, onInternalError })
+    : null;
   app.route({
     url: yoga.graphqlEndpoint,
-    method: ['GET', 'POST', 'OPTIONS'],
+    method: ['GET', 'POST'],
     handler: async (req, reply) => {
+      if (handleJsonPost && (await handleJsonPost(req, reply))) return reply;
       const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
       response.headers.forEach((value, key) => void reply.header(key, value));
       reply.status(response.status);

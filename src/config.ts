@@ -21,6 +21,8 @@ export interface Config {
   databasePoolSize: number;
   /** How long a verified API key is remembered (a revoked key works at most this long). 0: never. */
   keyCacheTtlMs: number;
+  /** Serve plain JSON POSTs to /graphql without yoga's fetch-API layer (src/graphql/json-post.ts). */
+  graphqlJsonFastPath: boolean;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -31,6 +33,14 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
     throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   }
   return value;
+}
+
+function booleanFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -46,5 +56,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryAliases: intFrom(env, 'MAX_QUERY_ALIASES', 15),
     databasePoolSize: intFrom(env, 'DATABASE_POOL_SIZE', 10),
     keyCacheTtlMs: intFrom(env, 'KEY_CACHE_TTL_MS', 10_000),
+    graphqlJsonFastPath: booleanFrom(env, 'GRAPHQL_JSON_FAST_PATH', true),
   };
 }

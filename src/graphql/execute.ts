@@ -21,20 +21,24 @@ export function fixedOperation<T, V>(document: TypedDocumentNode<T, V>): TypedDo
 }
 
 /**
- * Runs a fixed operation against the one schema with the same context and error rules as
- * /graphql (same masking, same field-named input errors).
+ * Runs an operation against the one schema with the error rules of /graphql (same masking, same
+ * field-named input errors). The REST shims run their fixed operations through it, and so does
+ * /graphql for the plain JSON POSTs it serves without yoga (./json-post.ts).
  */
 export async function executeOperation<T, V>(
   document: TypedDocumentNode<T, V>,
   variables: V,
   context: Context,
   onInternalError?: (error: unknown) => void,
+  operationName?: string,
 ): Promise<OperationResult<T>> {
-  const result = await execute({ schema, document, variableValues: variables as Record<string, unknown>, contextValue: context });
+  const variableValues = variables as Record<string, unknown> | undefined;
+  const result = await execute({ schema, document, variableValues, operationName, contextValue: context });
   if (!result.errors?.length) return { data: result.data as T };
   if (result.data === undefined) {
-    const explained = explainVariableErrors(schema, document, variables as Record<string, unknown>);
+    const explained = explainVariableErrors(schema, document, variableValues, operationName);
     if (explained.length) return { errors: explained };
   }
-  return { data: result.data as T | null, errors: result.errors.map((error) => toClientError(error, onInternalError)) };
+  // errors before data, as graphql-js orders them (so /graphql's JSON matches yoga's byte for byte).
+  return { errors: result.errors.map((error) => toClientError(error, onInternalError)), data: result.data as T | null };
 }

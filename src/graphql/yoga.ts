@@ -1,13 +1,10 @@
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
-import type { Config } from '../config.ts';
+import type { ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
 import type { Context } from './context.ts';
-import { describeInternalError, toClientError } from './errors.ts';
+import { toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
 import { schema } from './schema.ts';
 
@@ -22,7 +19,12 @@ const useFieldNamedVariableErrors: Plugin = {
   }),
 };
 
-export function createGraphQLServer(config: Config, db: Db, authenticate: Authenticate, log: FastifyBaseLogger) {
+/** Adds the depth/cost/alias limits to yoga's validation (the same rule objects as ./json-post.ts). */
+function useValidationRules(rules: ValidationRule[]): Plugin {
+  return { onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule) };
+}
+
+export function createGraphQLServer(db: Db, authenticate: Authenticate, limitRules: ValidationRule[], onInternalError: (error: unknown) => void) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -32,14 +34,14 @@ export function createGraphQLServer(config: Config, db: Db, authenticate: Authen
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: { title: 'assets-gateway', defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }' },
     landingPage: false,
+    // CORS is the app's (@fastify/cors), one policy for /graphql and /api/v1.
+    cors: false,
     maskedErrors: {
-      maskError: (error) => toClientError(error, (internal) => log.error(describeInternalError(internal), 'unexpected error in /graphql')),
+      maskError: (error) => toClientError(error, onInternalError),
     },
     context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
     plugins: [
-      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
-      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),
-      maxAliasesPlugin({ n: config.maxQueryAliases, exposeLimits: true }),
+      useValidationRules(limitRules),
       useFieldNamedVariableErrors,
     ],
   });

@@ -1,0 +1,114 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { getOperationAST, parse, validate, type DocumentNode, type ValidationRule } from 'graphql';
+import { processRegularResult, type FetchAPI } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
+import type { Authenticate } from '../auth/authenticate.ts';
+import type { Db } from '../db/client.ts';
+import { executeOperation } from './execute.ts';
+import { schema } from './schema.ts';
+
+/** The media types a plain JSON POST may ask for, as yoga would pick them from `Accept`. */
+const acceptedMediaTypes: Record<string, string> = {
+  '': 'application/json',
+  '*/*': 'application/json',
+  'application/json': 'application/json',
+  'application/graphql-response+json': 'application/graphql-response+json',
+};
+const bodyKeys = new Set(['query', 'variables', 'operationName', 'extensions']);
+
+interface GraphQLParams {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A body yoga would accept as one operation: the keys and types of GraphQL over HTTP, nothing else. */
+function plainParams(body: unknown): GraphQLParams | null {
+  if (!isObject(body) || typeof body.query !== 'string') return null;
+  for (const key in body) if (!bodyKeys.has(key)) return null;
+  const { variables, operationName, extensions } = body;
+  if (variables != null && !isObject(variables)) return null;
+  if (operationName != null && typeof operationName !== 'string') return null;
+  if (extensions != null && !isObject(extensions)) return null;
+  return body as unknown as GraphQLParams;
+}
+
+/** The first media range of `Accept` when it names JSON (or anything); null sends the request to yoga. */
+function mediaTypeOf(accept: string | undefined): string | null {
+  const first = (accept ?? '').split(',', 1)[0].split(';', 1)[0].trim();
+  return acceptedMediaTypes[first] ?? null;
+}
+
+export interface JsonPostDeps {
+  db: Db;
+  authenticate: Authenticate;
+  validationRules: ValidationRule[];
+  /** Yoga's fetch API, for its result processor. */
+  fetchAPI: FetchAPI;
+  onInternalError: (error: unknown) => void;
+}
+
+/**
+ * Serves the request nearly every client sends — POST application/json with one query or
+ * mutation, answered as JSON — straight from graphql-js, without yoga's fetch-API round trip
+ * (a Request and a Response object per call): about a quarter less CPU per request in the
+ * bench (bench/RESULTS.md). The rules are the same objects yoga uses: the schema with its scope
+ * rules, the validation rules with the depth/cost/alias limits, the error masking and the
+ * field-named variable errors of `executeOperation`, and yoga's own result processor whenever
+ * a result carries errors, so statuses and bodies match yoga's byte for byte
+ * (test/integration/graphql-http.test.ts compares them).
+ *
+ * Anything else — GET, GraphiQL's page, batches, other `Accept` types, and any document that does
+ * not parse, does not validate or does not name one query or mutation — returns false and is
+ * left to yoga, which answers it as GraphQL over HTTP says.
+ */
+export function createJsonPostHandler({ db, authenticate, validationRules, fetchAPI, onInternalError }: JsonPostDeps) {
+  // Query text → its parsed document once it validated, or null when yoga must answer it.
+  // Bounded by count and by total query length, so distinct queries cannot exhaust memory.
+  const documents = new LRUCache<string, { document: DocumentNode | null }>({
+    max: 1000,
+    maxSize: 8 * 1024 * 1024,
+    sizeCalculation: (_value, query) => query.length + 1,
+  });
+
+  function documentFor(query: string): DocumentNode | null {
+    const cached = documents.get(query);
+    if (cached) return cached.document;
+    let document: DocumentNode | null = null;
+    try {
+      const parsed = parse(query);
+      if (!validate(schema, parsed, validationRules).length) document = parsed;
+    } catch {
+      // A syntax error: yoga reports it.
+    }
+    documents.set(query, { document });
+    return document;
+  }
+
+  return async function handleJsonPost(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (req.method !== 'POST') return false;
+    const mediaType = mediaTypeOf(req.headers.accept);
+    const params = mediaType ? plainParams(req.body) : null;
+    if (!mediaType || !params) return false;
+    const document = documentFor(params.query);
+    if (!document) return false;
+    const operationName = params.operationName ?? undefined;
+    const operation = getOperationAST(document, operationName);
+    if (!operation || operation.operation === 'subscription') return false;
+
+    const principal = await authenticate(req.headers.authorization);
+    const result = await executeOperation(document, params.variables ?? undefined, { db, principal }, onInternalError, operationName);
+    if (!result.errors) {
+      reply.status(200).header('content-type', `${mediaType}; charset=utf-8`).send(JSON.stringify(result));
+      return true;
+    }
+    const response = await processRegularResult(result, fetchAPI, mediaType);
+    response.headers.forEach((value, key) => void reply.header(key, value));
+    reply.status(response.status).send(await response.text());
+    return true;
+  };
+}

@@ -1,0 +1,175 @@
+import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { createAuthenticator } from '../../src/auth/authenticate.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createJsonPostHandler } from '../../src/graphql/json-post.ts';
+import { graphqlValidationRules, queryLimitRules } from '../../src/graphql/limits.ts';
+import { createGraphQLServer } from '../../src/graphql/yoga.ts';
+import { useTestApp } from '../helpers/app.ts';
+
+/**
+ * /graphql serves plain JSON POSTs itself (src/graphql/json-post.ts) and leaves everything else
+ * to yoga. Whichever serves a request, the client must get the same status, headers and bytes:
+ * each request below goes to the app as it ships and to the app with GRAPHQL_JSON_FAST_PATH=false
+ * (yoga only), and the answers are compared. A third app mounts the JSON POST handler alone,
+ * answering 418 when it declines, to prove which requests the fast path really takes.
+ */
+const t = useTestApp();
+let yogaOnly: FastifyInstance;
+let handlerOnly: FastifyInstance;
+let readKey: string;
+let writeKey: string;
+
+beforeAll(async () => {
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  yogaOnly = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', GRAPHQL_JSON_FAST_PATH: 'false' }), db: t.database.db });
+  const { db } = t.database;
+  const authenticate = createAuthenticator(db, { cacheTtlMs: 0 });
+  const onInternalError = () => {};
+  const yoga = createGraphQLServer(db, authenticate, queryLimitRules(config), onInternalError);
+  const handle = createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), fetchAPI: yoga.fetchAPI, onInternalError });
+  handlerOnly = Fastify();
+  handlerOnly.route({
+    url: '/graphql',
+    method: ['GET', 'POST'],
+    handler: async (req, reply) => ((await handle(req, reply)) ? reply : reply.status(418).send('declined')),
+  });
+  writeKey = await t.newKey(['read:assets', 'write:assets'], 'http-parity');
+  readKey = await t.newKey(['read:assets'], 'http-parity');
+  for (const title of ['First', 'Second']) {
+    const created = await post({ query: 'mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }', variables: { i: { title, assetType: 'pdf' } } }, { authorization: `Bearer ${writeKey}` });
+    expect(created.statusCode).toBe(200);
+  }
+});
+afterAll(async () => {
+  await yogaOnly?.close();
+  await handlerOnly?.close();
+});
+
+function post(payload: unknown, headers: Record<string, string> = {}) {
+  return t.app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
+}
+
+const list = 'query List($perPage: Int) { assets(perPage: $perPage, sort: title, order: asc) { total items { id title slug assetType createdAt library { id } } } }';
+const auth = (key: () => string) => ({ authorization: `Bearer ${key()}` });
+
+interface Case {
+  name: string;
+  request: () => InjectOptions;
+  /** Whether the JSON POST handler serves it (true) or leaves it to yoga (false). */
+  fast: boolean;
+}
+
+const jsonPost = (payload: unknown, headers: Record<string, string> = {}): InjectOptions => ({
+  method: 'POST',
+  url: '/graphql',
+  headers: { 'content-type': 'application/json', ...headers },
+  payload: JSON.stringify(payload),
+});
+
+const cases: Case[] = [
+  { name: 'a list, no Accept', fast: true, request: () => jsonPost({ query: list, variables: { perPage: 5 } }, auth(() => readKey)) },
+  { name: 'a list, Accept */*', fast: true, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: '*/*' }) },
+  { name: 'a list, Accept application/json', fast: true, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/json' }) },
+  {
+    name: 'a list, Accept application/graphql-response+json',
+    fast: true,
+    request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/graphql-response+json' }),
+  },
+  {
+    name: "GraphiQL's Accept",
+    fast: true,
+    request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/graphql-response+json, application/json, multipart/mixed' }),
+  },
+  { name: 'null variables, operationName and extensions', fast: true, request: () => jsonPost({ query: list, variables: null, operationName: null, extensions: {} }, auth(() => readKey)) },
+  { name: 'no key', fast: true, request: () => jsonPost({ query: list }) },
+  { name: 'no key, graphql-response+json', fast: true, request: () => jsonPost({ query: list }, { accept: 'application/graphql-response+json' }) },
+  {
+    name: 'a read-only key creating',
+    fast: true,
+    request: () => jsonPost({ query: 'mutation { createAsset(input: { title: "No", assetType: pdf }) { id } }' }, auth(() => readKey)),
+  },
+  {
+    name: 'a create that breaks a rule',
+    fast: true,
+    request: () => jsonPost({ query: 'mutation { createAsset(input: { title: "  ", assetType: pdf }) { id } }' }, auth(() => writeKey)),
+  },
+  { name: 'a variable of the wrong type', fast: true, request: () => jsonPost({ query: list, variables: { perPage: 'many' } }, auth(() => readKey)) },
+  { name: 'an unknown id', fast: true, request: () => jsonPost({ query: '{ asset(id: "00000000-0000-4000-8000-000000000000") { id } }' }, auth(() => readKey)) },
+  {
+    name: 'two operations, one named',
+    fast: true,
+    request: () => jsonPost({ query: `${list} query Total { assets { total } }`, operationName: 'Total' }, auth(() => readKey)),
+  },
+  { name: 'two operations, none named', fast: false, request: () => jsonPost({ query: `${list} query Total { assets { total } }` }, auth(() => readKey)) },
+  { name: 'an unknown operation name', fast: false, request: () => jsonPost({ query: list, operationName: 'Nope' }, auth(() => readKey)) },
+  { name: 'a syntax error', fast: false, request: () => jsonPost({ query: '{ assets { ' }, auth(() => readKey)) },
+  { name: 'an unknown field', fast: false, request: () => jsonPost({ query: '{ assets { colour } }' }, auth(() => readKey)) },
+  { name: 'a literal of the wrong type', fast: false, request: () => jsonPost({ query: '{ asset(id: "x") { id } }' }, auth(() => readKey)) },
+  {
+    // Deeper than MAX_QUERY_DEPTH, which leaves introspection alone (GraphiQL's own query is deep).
+    name: 'deep introspection',
+    fast: true,
+    request: () => jsonPost({ query: '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }' }, auth(() => readKey)),
+  },
+  { name: 'too many aliases', fast: false, request: () => jsonPost({ query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: assets { total }`).join(' ')} }` }, auth(() => readKey)) },
+  { name: 'a missing query', fast: false, request: () => jsonPost({ variables: {} }, auth(() => readKey)) },
+  { name: 'a query that is not a string', fast: false, request: () => jsonPost({ query: 42 }, auth(() => readKey)) },
+  { name: 'variables that are a list', fast: false, request: () => jsonPost({ query: list, variables: [1] }, auth(() => readKey)) },
+  { name: 'an unknown body key', fast: false, request: () => jsonPost({ query: list, colour: 'red' }, auth(() => readKey)) },
+  { name: 'a batch', fast: false, request: () => jsonPost([{ query: list }], auth(() => readKey)) },
+  { name: 'Accept text/html', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'text/html' }) },
+  { name: 'Accept text/event-stream', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'text/event-stream' }) },
+  {
+    name: 'a GET',
+    fast: false,
+    request: () => ({ method: 'GET', url: `/graphql?query=${encodeURIComponent('{ assets { total } }')}`, headers: { ...auth(() => readKey), accept: 'application/json' } }),
+  },
+  {
+    name: 'a mutation over GET',
+    fast: false,
+    request: () => ({ method: 'GET', url: `/graphql?query=${encodeURIComponent('mutation { createAsset(input: { title: "x", assetType: pdf }) { id } }')}`, headers: auth(() => writeKey) }),
+  },
+];
+
+describe('/graphql answers the same whether the JSON POST path or yoga serves it', () => {
+  it.each(cases)('$name', async ({ request, fast }) => {
+    const served = await t.app.inject(request());
+    const byYoga = await yogaOnly.inject(request());
+    const { date: _a, ...servedHeaders } = served.headers;
+    const { date: _b, ...yogaHeaders } = byYoga.headers;
+    expect(served.statusCode).toBe(byYoga.statusCode);
+    expect(servedHeaders).toEqual(yogaHeaders);
+    expect(served.body).toBe(byYoga.body);
+    expect(served.statusCode).toBeLessThan(500);
+
+    const direct = await handlerOnly.inject(request());
+    expect(direct.statusCode === 418 ? 'yoga' : 'json post').toBe(fast ? 'json post' : 'yoga');
+    if (fast) expect(direct.body).toBe(served.body);
+  });
+
+  it('runs creates once, with their data, on the JSON POST path', async () => {
+    const response = await post({ query: 'mutation { createAsset(input: { title: "Third", assetType: link, externalUrl: "https://example.com" }) { title slug } }' }, auth(() => writeKey));
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ data: { createAsset: { title: 'Third', slug: 'third' } } });
+    const count = await post({ query: '{ assets { total } }' }, auth(() => readKey));
+    expect(count.json()).toEqual({ data: { assets: { total: 3 } } });
+  });
+
+  it('answers CORS preflights and requests from any origin, for /graphql and /api/v1', async () => {
+    for (const url of ['/graphql', '/api/v1/assets']) {
+      const preflight = await t.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      });
+      expect(preflight.statusCode, url).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('*');
+      expect(preflight.headers['access-control-allow-headers']).toBe('authorization, content-type');
+    }
+    const response = await post({ query: '{ assets { total } }' }, { ...auth(() => readKey), origin: 'https://app.example' });
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.json()).toEqual({ data: { assets: { total: 3 } } });
+  });
+});
