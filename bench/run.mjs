@@ -34,6 +34,13 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 execFileSync('taskset', ['-a', '-pc', opt.loadCpu, String(process.pid)], { stdio: 'ignore' });
 execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
+// The REST shim's own operations (compiled by codegen into dist/), so that GraphQL can run exactly
+// the query REST runs: the REST ÷ GraphQL ratio then measures the shim alone, not a wider selection.
+const { print } = await import(join(ROOT, 'node_modules/graphql/index.mjs'));
+const restOperations = await import(join(ROOT, 'dist/generated/graphql/graphql.js'));
+const REST_LIST_QUERY = print(restOperations.RestListAssetsDocument);
+const REST_GET_QUERY = print(restOperations.RestGetAssetDocument);
+
 const uuidOf = (s) => { const h = createHash('md5').update(s).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`; };
 const GET_ID = uuidOf(`asset-${GET_ASSET_N}`);
 
@@ -66,6 +73,11 @@ function request(variant, workload, keys) {
         const body = () => gql(q, { i: { title: nextTitle(), assetType: 'link', externalUrl: 'https://example.com' } });
         return { ...gw(q, {}, (j) => [j.data.createAsset.id]), makeBody: body };
       }
+      return null;
+    }
+    case 'gateway GraphQL, REST operation': {
+      if (workload === 'list-20') return gw(REST_LIST_QUERY, { perPage: 20, page: 1 }, listIds);
+      if (workload === 'get') return gw(REST_GET_QUERY, { id: GET_ID }, (j) => [j.data.asset.id]);
       return null;
     }
     case 'gateway REST': {
@@ -119,7 +131,7 @@ const SERVERS = {
   baseline: { variants: ['raw SQL'], cwd: BENCH, args: ['baseline-server.mjs'], ready: '/nope' },
   // What `npm start` runs: the compiled server (built once below, as `npm start`'s prestart does),
   // with its default heap limit (HEAP_LIMIT_MB, 128).
-  gateway: { variants: ['gateway GraphQL', 'gateway REST'], cwd: ROOT, args: ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'], ready: '/healthz' },
+  gateway: { variants: ['gateway GraphQL', 'gateway GraphQL, REST operation', 'gateway REST'], cwd: ROOT, args: ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'], ready: '/healthz' },
   postgraphile: { variants: ['PostGraphile'], cwd: BENCH, args: ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'], ready: '/graphql' },
 };
 
@@ -372,7 +384,8 @@ function table(results) {
       if (a) out.push(`| ${v} ${w} CPU/req ÷ raw SQL | ${mark(ratio(a.cpuUs, b?.cpuUs), (x) => x <= 3)} | ≤ 3 |`);
     }
     for (const w of ['list-20', 'get']) {
-      out.push(`| gateway REST ÷ GraphQL ${w} req/s | ${fmt(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL', w)?.rps), 2)} | — |`);
+      out.push(`| gateway REST ÷ GraphQL running the REST operation, ${w} req/s | ${mark(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL, REST operation', w)?.rps), (x) => x >= 0.9)} | ≥ 0.9 |`);
+      out.push(`| gateway REST ÷ GraphQL ${w} (the narrower bench query) req/s | ${fmt(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL', w)?.rps), 2)} | — |`);
     }
     const rssLimit = engine === 'postgres' ? 200 : 350;
     const gw = rs.filter((r) => r.variant.startsWith('gateway') && !r.na);
