@@ -27,7 +27,9 @@ let query;
 if (process.env.PGLITE_DIR) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
-  const db = await PGlite.create(join(process.env.PGLITE_DIR, 'pglite'), { extensions: { pg_trgm } });
+  // The gateway's embedded-database settings (src/db/engine.ts), so both read through the same buffers.
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${process.env.PGLITE_SHARED_BUFFERS}`];
+  const db = await PGlite.create(join(process.env.PGLITE_DIR, 'pglite'), { extensions: { pg_trgm }, startParams });
   query = async (name, values) => (await db.query(SQL[name], values)).rows;
   process.on('SIGTERM', () => db.close().finally(() => process.exit(0)));
 } else {

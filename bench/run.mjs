@@ -40,6 +40,8 @@ const { print } = await import(join(ROOT, 'node_modules/graphql/index.mjs'));
 const restOperations = await import(join(ROOT, 'dist/generated/graphql/graphql.js'));
 const REST_LIST_QUERY = print(restOperations.RestListAssetsDocument);
 const REST_GET_QUERY = print(restOperations.RestGetAssetDocument);
+// The raw-SQL baseline opens PGlite with the gateway's shared buffers (like for like).
+const { pgliteSharedBuffers } = await import(join(ROOT, 'dist/db/engine.js'));
 
 const uuidOf = (s) => { const h = createHash('md5').update(s).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`; };
 const GET_ID = uuidOf(`asset-${GET_ASSET_N}`);
@@ -141,7 +143,7 @@ async function startServer(name, ctx, databaseUrl) {
   const childEnv = {
     ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production',
     BENCH_KEYS: `${ctx.keys.read},${ctx.keys.write}`, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
-    DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '',
+    DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '', PGLITE_SHARED_BUFFERS: pgliteSharedBuffers,
   };
   // taskset execs node, so the pid we hold is the server's own.
   const child = spawn('taskset', ['-c', opt.serverCpu, process.execPath, ...def.args], { cwd: def.cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
