@@ -6,8 +6,10 @@ import type { Db } from './db/client.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
 import { graphqlValidationRules, queryLimitRules } from './graphql/limits.ts';
-import { createGraphQLServer } from './graphql/yoga.ts';
+import type { GraphQLServer } from './graphql/yoga.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
+
+const graphqlEndpoint = '/graphql';
 
 export interface AppDeps {
   config: Config;
@@ -28,16 +30,22 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
-  const yoga = createGraphQLServer(db, authenticate, queryLimitRules(config), onInternalError);
   const handleJsonPost = config.graphqlJsonFastPath
-    ? createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), fetchAPI: yoga.fetchAPI, onInternalError })
+    ? createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), onInternalError })
     : null;
+  // graphql-yoga (~18 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
+  // or anything else the JSON POST path leaves to it.
+  let yoga: Promise<GraphQLServer> | undefined;
+  const yogaServer = () =>
+    (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
+      createGraphQLServer({ endpoint: graphqlEndpoint, db, authenticate, limitRules: queryLimitRules(config), onInternalError }),
+    ));
   app.route({
-    url: yoga.graphqlEndpoint,
+    url: graphqlEndpoint,
     method: ['GET', 'POST'],
     handler: async (req, reply) => {
       if (handleJsonPost && (await handleJsonPost(req, reply))) return reply;
-      const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+      const response = await (await yogaServer()).handleNodeRequestAndResponse(req, reply, { req, reply });
       response.headers.forEach((value, key) => void reply.header(key, value));
       reply.status(response.status);
       // A JSON result is sent as one string (one write, with Content-Length); only streams

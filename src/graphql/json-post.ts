@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { getOperationAST, parse, validate, type DocumentNode, type ValidationRule } from 'graphql';
-import { processRegularResult, type FetchAPI } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { Db } from '../db/client.ts';
@@ -47,8 +46,6 @@ export interface JsonPostDeps {
   db: Db;
   authenticate: Authenticate;
   validationRules: ValidationRule[];
-  /** Yoga's fetch API, for its result processor. */
-  fetchAPI: FetchAPI;
   onInternalError: (error: unknown) => void;
 }
 
@@ -56,17 +53,17 @@ export interface JsonPostDeps {
  * Serves the request nearly every client sends — POST application/json with one query or
  * mutation, answered as JSON — straight from graphql-js, without yoga's fetch-API round trip
  * (a Request and a Response object per call): about a quarter less CPU per request in the
- * bench (bench/RESULTS.md). The rules are the same objects yoga uses: the schema with its scope
- * rules, the validation rules with the depth/cost/alias limits, the error masking and the
- * field-named variable errors of `executeOperation`, and yoga's own result processor whenever
- * a result carries errors, so statuses and bodies match yoga's byte for byte
+ * bench (bench/RESULTS.md), and graphql-yoga is not even loaded until a request needs it. The
+ * rules are the same objects yoga uses: the schema with its scope rules, the validation rules
+ * with the depth/cost/alias limits, and the error masking and field-named variable errors of
+ * `executeOperation`; statuses, headers and bodies match yoga's byte for byte
  * (test/integration/graphql-http.test.ts compares them).
  *
  * Anything else — GET, GraphiQL's page, batches, other `Accept` types, and any document that does
  * not parse, does not validate or does not name one query or mutation — returns false and is
  * left to yoga, which answers it as GraphQL over HTTP says.
  */
-export function createJsonPostHandler({ db, authenticate, validationRules, fetchAPI, onInternalError }: JsonPostDeps) {
+export function createJsonPostHandler({ db, authenticate, validationRules, onInternalError }: JsonPostDeps) {
   // Query text → its parsed document once it validated, or null when yoga must answer it.
   // Bounded by count and by total query length, so distinct queries cannot exhaust memory.
   const documents = new LRUCache<string, { document: DocumentNode | null }>({
@@ -102,13 +99,9 @@ export function createJsonPostHandler({ db, authenticate, validationRules, fetch
 
     const principal = await authenticate(req.headers.authorization);
     const result = await executeOperation(document, params.variables ?? undefined, { db, principal }, onInternalError, operationName);
-    if (!result.errors) {
-      reply.status(200).header('content-type', `${mediaType}; charset=utf-8`).send(JSON.stringify(result));
-      return true;
-    }
-    const response = await processRegularResult(result, fetchAPI, mediaType);
-    response.headers.forEach((value, key) => void reply.header(key, value));
-    reply.status(response.status).send(await response.text());
+    // Always 200, as yoga answers these requests: the errors executeOperation returns are masked
+    // GraphQL errors, without the `extensions.http` that would give yoga another status.
+    reply.status(200).header('content-type', `${mediaType}; charset=utf-8`).send(JSON.stringify(result));
     return true;
   };
 }

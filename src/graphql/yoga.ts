@@ -24,10 +24,20 @@ function useValidationRules(rules: ValidationRule[]): Plugin {
   return { onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule) };
 }
 
-export function createGraphQLServer(db: Db, authenticate: Authenticate, limitRules: ValidationRule[], onInternalError: (error: unknown) => void) {
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
+
+export interface GraphQLServerOptions {
+  endpoint: string;
+  db: Db;
+  authenticate: Authenticate;
+  limitRules: ValidationRule[];
+  onInternalError: (error: unknown) => void;
+}
+
+export function createGraphQLServer({ endpoint, db, authenticate, limitRules, onInternalError }: GraphQLServerOptions) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: endpoint,
     logging: false,
     // GraphiQL from the bundled package: no CDN, so it works offline and behind firewalls.
     // Loaded on the first page view: the bundle holds ~80 MB of memory an API server seldom needs.

@@ -4,8 +4,7 @@ import { buildApp } from '../../src/app.ts';
 import { createAuthenticator } from '../../src/auth/authenticate.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createJsonPostHandler } from '../../src/graphql/json-post.ts';
-import { graphqlValidationRules, queryLimitRules } from '../../src/graphql/limits.ts';
-import { createGraphQLServer } from '../../src/graphql/yoga.ts';
+import { graphqlValidationRules } from '../../src/graphql/limits.ts';
 import { useTestApp } from '../helpers/app.ts';
 
 /**
@@ -27,8 +26,7 @@ beforeAll(async () => {
   const { db } = t.database;
   const authenticate = createAuthenticator(db, { cacheTtlMs: 0 });
   const onInternalError = () => {};
-  const yoga = createGraphQLServer(db, authenticate, queryLimitRules(config), onInternalError);
-  const handle = createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), fetchAPI: yoga.fetchAPI, onInternalError });
+  const handle = createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), onInternalError });
   handlerOnly = Fastify();
   handlerOnly.route({
     url: '/graphql',
