@@ -3,17 +3,17 @@ import { builder } from '../builder.ts';
 /**
  * A selected library always brings its narrow columns, and the fields that read them resolve
  * straight from the row: in select mode each exposed column costs plugin-prisma a mapping lookup
- * per row and field (see `coreSelect` in ./asset.ts). The description, free text, is still read
- * only when asked for.
+ * per row and field (see `coreSelect` in ./asset.ts). The description (free text) and the
+ * creation time (a Date to convert per row) are still read only when asked for.
  */
 export const LibraryRef = builder.prismaObject('Library', {
   description: 'A named group of assets in a workspace.',
-  select: { id: true, name: true, slug: true, createdAt: true },
+  select: { id: true, name: true, slug: true },
   fields: (t) => ({
     id: t.field({ type: 'UUID', resolve: (library) => library.id }),
     name: t.string({ resolve: (library) => library.name }),
     slug: t.string({ resolve: (library) => library.slug }),
     description: t.exposeString('description', { nullable: true }),
-    createdAt: t.field({ type: 'DateTime', resolve: (library) => library.createdAt }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
