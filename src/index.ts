@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './app.ts';
 import { allScopes } from './auth/scopes.ts';
 import { countApiKeys, createApiKey } from './auth/keys.ts';
@@ -5,6 +6,11 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 
 const config = loadConfig();
+// On a PostgreSQL server the only WebAssembly here is Prisma's query compiler, which plans each
+// query shape once (Prisma caches the plans): V8's optimizing tier would compile the whole module
+// again for ~45-65 MB of memory and no measurable gain (bench/RESULTS.md). Embedded PGlite runs
+// PostgreSQL itself in WebAssembly, hot on every query, so it keeps the optimizing tier.
+if (config.databaseUrl) setFlagsFromString('--liftoff-only');
 const database = await openDatabase(config).catch((error: Error) => {
   console.error(`error: ${error.message}`);
   process.exit(1);
