@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
-import { graphqlValidationRules, queryLimitRules } from './graphql/limits.ts';
+import { queryLimitRules } from './graphql/limits.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
@@ -30,15 +30,14 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
-  const handleJsonPost = config.graphqlJsonFastPath
-    ? createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), onInternalError })
-    : null;
+  const limitRules = queryLimitRules(config);
+  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, authenticate, limitRules, onInternalError }) : null;
   // graphql-yoga (~18 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
-      createGraphQLServer({ endpoint: graphqlEndpoint, db, authenticate, limitRules: queryLimitRules(config), onInternalError }),
+      createGraphQLServer({ endpoint: graphqlEndpoint, db, authenticate, limitRules, onInternalError }),
     ));
   app.route({
     url: graphqlEndpoint,

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { getOperationAST, parse, validate, type DocumentNode, type ValidationRule } from 'graphql';
+import { getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { Db } from '../db/client.ts';
@@ -45,7 +45,8 @@ function mediaTypeOf(accept: string | undefined): string | null {
 export interface JsonPostDeps {
   db: Db;
   authenticate: Authenticate;
-  validationRules: ValidationRule[];
+  /** The depth/cost/alias limits (./limits.ts), checked after graphql-js's own rules as yoga does. */
+  limitRules: ValidationRule[];
   onInternalError: (error: unknown) => void;
 }
 
@@ -63,7 +64,8 @@ export interface JsonPostDeps {
  * not parse, does not validate or does not name one query or mutation — returns false and is
  * left to yoga, which answers it as GraphQL over HTTP says.
  */
-export function createJsonPostHandler({ db, authenticate, validationRules, onInternalError }: JsonPostDeps) {
+export function createJsonPostHandler({ db, authenticate, limitRules, onInternalError }: JsonPostDeps) {
+  const validationRules = [...specifiedRules, ...limitRules];
   // Query text → its parsed document once it validated, or null when yoga must answer it.
   // Bounded by count and by total query length, so distinct queries cannot exhaust memory.
   const documents = new LRUCache<string, { document: DocumentNode | null }>({

@@ -19,7 +19,7 @@ const useFieldNamedVariableErrors: Plugin = {
   }),
 };
 
-/** Adds the depth/cost/alias limits to yoga's validation (the same rule objects as ./json-post.ts). */
+/** Adds the depth/cost/alias limits (./limits.ts) to yoga's validation, as the JSON POST path does. */
 function useValidationRules(rules: ValidationRule[]): Plugin {
   return { onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule) };
 }

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.ts';
 import { createAuthenticator } from '../../src/auth/authenticate.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createJsonPostHandler } from '../../src/graphql/json-post.ts';
-import { graphqlValidationRules } from '../../src/graphql/limits.ts';
+import { queryLimitRules } from '../../src/graphql/limits.ts';
 import { useTestApp } from '../helpers/app.ts';
 
 /**
@@ -26,7 +26,7 @@ beforeAll(async () => {
   const { db } = t.database;
   const authenticate = createAuthenticator(db, { cacheTtlMs: 0 });
   const onInternalError = () => {};
-  const handle = createJsonPostHandler({ db, authenticate, validationRules: graphqlValidationRules(config), onInternalError });
+  const handle = createJsonPostHandler({ db, authenticate, limitRules: queryLimitRules(config), onInternalError });
   handlerOnly = Fastify();
   handlerOnly.route({
     url: '/graphql',
