@@ -6,13 +6,13 @@ import type { Db } from '../db/client.ts';
 import { executeOperation } from './execute.ts';
 import { schema } from './schema.ts';
 
-/** The media types a plain JSON POST may ask for, as yoga would pick them from `Accept`. */
-const acceptedMediaTypes: Record<string, string> = {
-  '': 'application/json',
-  '*/*': 'application/json',
-  'application/json': 'application/json',
-  'application/graphql-response+json': 'application/graphql-response+json',
-};
+/** `Accept` values (their first media range) a plain JSON POST may come with, and the type yoga answers. */
+const answeredMediaTypes = new Map([
+  ['', 'application/json'],
+  ['*/*', 'application/json'],
+  ['application/json', 'application/json'],
+  ['application/graphql-response+json', 'application/graphql-response+json'],
+]);
 const bodyKeys = new Set(['query', 'variables', 'operationName', 'extensions']);
 
 interface GraphQLParams {
@@ -36,10 +36,10 @@ function plainParams(body: unknown): GraphQLParams | null {
   return body as unknown as GraphQLParams;
 }
 
-/** The first media range of `Accept` when it names JSON (or anything); null sends the request to yoga. */
+/** The media type to answer in, when `Accept` starts with a plain JSON range; null sends the request to yoga. */
 function mediaTypeOf(accept: string | undefined): string | null {
-  const first = (accept ?? '').split(',', 1)[0].split(';', 1)[0].trim();
-  return acceptedMediaTypes[first] ?? null;
+  const first = (accept ?? '').split(',', 1)[0].trim();
+  return answeredMediaTypes.get(first) ?? null;
 }
 
 export interface JsonPostDeps {

@@ -118,6 +118,8 @@ const cases: Case[] = [
   { name: 'an unknown body key', fast: false, request: () => jsonPost({ query: list, colour: 'red' }, auth(() => readKey)) },
   { name: 'a batch', fast: false, request: () => jsonPost([{ query: list }], auth(() => readKey)) },
   { name: 'Accept text/html', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'text/html' }) },
+  { name: 'Accept with parameters', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/json;q=0.5, text/html' }) },
+  { name: 'Accept naming an Object property', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'constructor' }) },
   { name: 'Accept text/event-stream', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'text/event-stream' }) },
   {
     name: 'a GET',
