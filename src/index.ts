@@ -5,16 +5,23 @@ import { countApiKeys, createApiKey } from './auth/keys.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 
-const config = loadConfig();
+function fail(error: Error): never {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  fail(error as Error);
+}
 // On a PostgreSQL server the only WebAssembly here is Prisma's query compiler, which plans each
 // query shape once (Prisma caches the plans): V8's optimizing tier would compile the whole module
 // again for ~45-65 MB of memory and no measurable gain (bench/RESULTS.md). Embedded PGlite runs
 // PostgreSQL itself in WebAssembly, hot on every query, so it keeps the optimizing tier.
 if (config.databaseUrl) setFlagsFromString('--liftoff-only');
-const database = await openDatabase(config).catch((error: Error) => {
-  console.error(`error: ${error.message}`);
-  process.exit(1);
-});
+const database = await openDatabase(config).catch(fail);
 const app = await buildApp({ config, db: database.db });
 
 // A newcomer can call the API at once: the very first start creates a key with every scope.
