@@ -7,12 +7,11 @@
 // Needs a prior `npm run bench` (for the seeded database `assets_bench`) and `npm run build`.
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GET_ASSET_N } from './lib/seed.mjs';
+import { GET_ID as getId } from './lib/seed.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -26,8 +25,6 @@ const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 
   cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
 }).trim().split('\n').pop();
 
-const h = createHash('md5').update(`asset-${GET_ASSET_N}`).digest('hex');
-const getId = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 const item = 'id title slug assetType createdAt library { id name }';
 const gql = (query, variables) => ({ method: 'POST', path: '/graphql', body: JSON.stringify({ query, variables }) });
 const list = (perPage) => gql(`query($perPage:Int,$page:Int){ assets(perPage:$perPage, page:$page){ items { ${item} } } }`, { perPage, page: 1 });

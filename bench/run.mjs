@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // npm run bench (in bench/) — see README.md. Progress goes to stderr, the markdown table to stdout.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ROOT, createKeys, dbUrlFor, setupPostgres } from './lib/pgsetup.mjs';
 import { startSqlProxy } from './lib/sqlproxy.mjs';
-import { ASSETS, GET_ASSET_N, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
+import { ASSETS, GET_ID, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
 
 const BENCH = new URL('.', import.meta.url).pathname.replace(/\/$/, '');
 const env = process.env;
@@ -43,8 +43,6 @@ const REST_GET_QUERY = print(restOperations.RestGetAssetDocument);
 // The raw-SQL baseline opens PGlite with the gateway's shared buffers (like for like).
 const { pgliteSharedBuffers } = await import(join(ROOT, 'dist/db/engine.js'));
 
-const uuidOf = (s) => { const h = createHash('md5').update(s).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`; };
-const GET_ID = uuidOf(`asset-${GET_ASSET_N}`);
 
 // ---------------------------------------------------------------- workloads
 const ITEM = 'id title slug assetType createdAt library { id name }';

@@ -32,7 +32,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
   const limitRules = queryLimitRules(config);
   const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, authenticate, limitRules, onInternalError }) : null;
-  // graphql-yoga (~18 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
+  // graphql-yoga (~10-20 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
   const yogaServer = () =>

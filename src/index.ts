@@ -18,7 +18,7 @@ try {
 }
 // On a PostgreSQL server the only WebAssembly here is Prisma's query compiler, which plans each
 // query shape once (Prisma caches the plans): V8's optimizing tier would compile the whole module
-// again for ~45-65 MB of memory and no measurable gain (bench/RESULTS.md). Embedded PGlite runs
+// again for ~30-70 MB of memory and no measurable gain (bench/RESULTS.md). Embedded PGlite runs
 // PostgreSQL itself in WebAssembly, hot on every query, so it keeps the optimizing tier.
 if (config.databaseUrl) setFlagsFromString('--liftoff-only');
 const database = await openDatabase(config).catch(fail);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // The deterministic data set, as SQL that runs on PostgreSQL 15 and on PGlite alike.
 // 100 libraries and 100k assets in workspace `bench`; ids are md5-derived UUIDs, so every
 // run and every engine holds the very same rows.
@@ -8,6 +9,13 @@ export const ASSETS = Number(process.env.BENCH_ASSETS || 100_000);
 export const LIBRARIES = 100;
 /** Asset whose id the get-by-id workload asks for. */
 export const GET_ASSET_N = 4242;
+/** The id the seed gives asset n (md5('asset-' || n)::uuid), computed here. */
+export function assetId(n) {
+  const h = createHash('md5').update(`asset-${n}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+/** The asset the get workloads read. */
+export const GET_ID = assetId(GET_ASSET_N);
 
 
 export const seedSql = `

@@ -48,8 +48,9 @@ export async function openEngine(options: EngineOptions): Promise<DatabaseEngine
       import('pglite-prisma-adapter'),
     ]);
     // PostgreSQL's default 128 MB of shared buffers live inside PGlite's WASM memory, so they are
-    // resident once touched; the OS page cache already holds the data files. 32 MB took a server
-    // on the 100k-asset bench set from ~350 to ~230 MB of RSS for the same CPU (bench/RESULTS.md).
+    // resident once touched; the OS page cache already holds the data files. On the 100k-asset
+    // bench set 32 MB took the gateway's peak RSS from ~420 to ~335 MB for the same throughput
+    // (bench/RESULTS.md).
     const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${pgliteSharedBuffers}`];
     const pglite = await PGlite.create(location, { extensions: { pg_trgm }, startParams });
     return {
