@@ -2,10 +2,12 @@ import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { createAuthenticator } from '../../src/auth/authenticate.ts';
+import { createApiKey } from '../../src/auth/keys.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createJsonPostHandler } from '../../src/graphql/json-post.ts';
 import { queryLimitRules } from '../../src/graphql/limits.ts';
 import { useTestApp } from '../helpers/app.ts';
+import { openTestDatabase } from '../helpers/database.ts';
 
 /**
  * /graphql serves plain JSON POSTs itself (src/graphql/json-post.ts) and leaves everything else
@@ -94,6 +96,13 @@ const cases: Case[] = [
     request: () => jsonPost({ query: 'mutation { createAsset(input: { title: "  ", assetType: pdf }) { id } }' }, auth(() => writeKey)),
   },
   { name: 'a variable of the wrong type', fast: true, request: () => jsonPost({ query: list, variables: { perPage: 'many' } }, auth(() => readKey)) },
+  {
+    // graphql-jit compiles each operation into JavaScript: literals must stay data.
+    name: 'literals that look like code',
+    fast: true,
+    request: () =>
+      jsonPost({ query: '{ assets(filter: { search: "\\"); process.exit(1); (\\" ` ${1} \\\\ \\n */" }) { total weird_alias: page } }' }, auth(() => readKey)),
+  },
   { name: 'an unknown id', fast: true, request: () => jsonPost({ query: '{ asset(id: "00000000-0000-4000-8000-000000000000") { id } }' }, auth(() => readKey)) },
   {
     name: 'two operations, one named',
@@ -155,6 +164,33 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
     expect(response.json()).toEqual({ data: { createAsset: { title: 'Third', slug: 'third' } } });
     const count = await post({ query: '{ assets { total } }' }, auth(() => readKey));
     expect(count.json()).toEqual({ data: { assets: { total: 3 } } });
+  });
+
+  it('masks a failure it did not expect, alike on both paths, saying where it happened', async () => {
+    const database = await openTestDatabase();
+    const served = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent' }), db: database.db });
+    const byYoga = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', GRAPHQL_JSON_FAST_PATH: 'false' }), db: database.db });
+    try {
+      const { key } = await createApiKey(database.db, { name: 'test', scopes: ['read:assets'], workspace: 'db-down' });
+      const request = jsonPost({ query: '{ assets { page items { id } } }' }, { authorization: `Bearer ${key}` });
+      // Each app verifies the key while the database is up, and its key cache (10 s) lets the
+      // next request reach the resolvers after the database has gone.
+      for (const app of [served, byYoga]) expect((await app.inject(request)).json()).toEqual({ data: { assets: { page: 1, items: [] } } });
+      await database.close();
+
+      const fast = await served.inject(request);
+      const yoga = await byYoga.inject(request);
+      expect(fast.statusCode).toBe(200);
+      expect(fast.json()).toEqual({
+        errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 17 }], path: ['assets', 'items'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        data: null,
+      });
+      expect(fast.body).toBe(yoga.body);
+      expect(yoga.statusCode).toBe(200);
+    } finally {
+      await served.close();
+      await byYoga.close();
+    }
   });
 
   it('answers CORS preflights and requests from any origin, for /graphql and /api/v1', async () => {
