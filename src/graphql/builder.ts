@@ -2,7 +2,6 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
-import { defaultFieldResolver } from 'graphql';
 import { DateTimeResolver, SafeIntResolver, URLResolver, UUIDResolver } from 'graphql-scalars';
 import { allScopes, type Scope } from '../auth/scopes.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
@@ -61,14 +60,6 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
   },
 });
-
-/**
- * The resolver of a field that reads the column of its own name off a row its type always
- * selects. It is graphql-js's default resolver, so Pothos builds the field with no resolver at
- * all and the executor reads the property inline (../execute.ts), instead of calling a function
- * with a resolve info for every row and field.
- */
-export const fromRow = defaultFieldResolver as <T>(row: unknown, ...rest: unknown[]) => T;
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('UUID', UUIDResolver);

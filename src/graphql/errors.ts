@@ -31,26 +31,22 @@ export function forbiddenError(scope: string) {
 export function toClientError(error: unknown, onInternalError?: (error: unknown) => void): GraphQLError {
   const graphQLError = error instanceof GraphQLError ? error : null;
   const original = graphQLError?.originalError ?? error;
+  const location = graphQLError ? { nodes: graphQLError.nodes, path: graphQLError.path } : {};
   if (original instanceof ValidationError) {
-    return located(graphQLError, original.message, { code: ErrorCode.badUserInput, field: original.field });
+    return new GraphQLError(original.message, {
+      ...location,
+      extensions: { code: ErrorCode.badUserInput, field: original.field },
+    });
   }
   if (original instanceof NotFoundError) {
-    return located(graphQLError, original.message, { code: ErrorCode.notFound });
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.notFound } });
   }
   // Errors raised as GraphQLErrors (ours, or graphql-js's own) are meant for the client.
   if (graphQLError && (!graphQLError.originalError || graphQLError.originalError instanceof GraphQLError)) {
     return graphQLError;
   }
   onInternalError?.(original);
-  return located(graphQLError, 'Unexpected error.', { code: ErrorCode.internal });
-}
-
-/** A client error at the place in the operation where `at` happened. */
-function located(at: GraphQLError | null, message: string, extensions: Record<string, unknown>): GraphQLError {
-  const error = new GraphQLError(message, { nodes: at?.nodes, path: at?.path, extensions });
-  // graphql-jit's errors (../execute.ts) carry their locations but not the AST nodes they came from.
-  if (!error.locations && at?.locations) (error as { locations?: GraphQLError['locations'] }).locations = at.locations;
-  return error;
+  return new GraphQLError('Unexpected error.', { ...location, extensions: { code: ErrorCode.internal } });
 }
 
 /** What may be logged of an unexpected error: its kind and code, never its stack, SQL or arguments. */

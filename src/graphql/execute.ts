@@ -1,6 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { execute, validate, type DocumentNode, type GraphQLError } from 'graphql';
-import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { execute, validate, type GraphQLError } from 'graphql';
 import type { Context } from './context.ts';
 import { toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
@@ -21,33 +20,10 @@ export function fixedOperation<T, V>(document: TypedDocumentNode<T, V>): TypedDo
   return document;
 }
 
-// Each document's operations, compiled by graphql-jit the first time they run: one function per
-// operation, in which a field that reads a column (`fromRow` in ./builder.ts) is a property read
-// rather than a resolver call with an info object and two argument maps per row and field.
-// Keyed by the parsed document, so an entry lives as long as the document does where it is
-// kept (the JSON POST path's cache, a REST shim's module). null marks an operation graphql-jit
-// will not compile (an unknown operation name, say): graphql-js runs it and reports why.
-const compiledOperations = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
-
-function compiledOperation(document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null {
-  let operations = compiledOperations.get(document);
-  if (!operations) compiledOperations.set(document, (operations = new Map()));
-  const key = operationName ?? '';
-  let compiled = operations.get(key);
-  if (compiled === undefined) {
-    const result = compileQuery(schema, document, operationName ?? undefined);
-    compiled = isCompiledQuery(result) ? result : null;
-    operations.set(key, compiled);
-  }
-  return compiled;
-}
-
 /**
  * Runs an operation against the one schema with the error rules of /graphql (same masking, same
  * field-named input errors). The REST shims run their fixed operations through it, and so does
- * /graphql for the plain JSON POSTs it serves without yoga (./json-post.ts). yoga, which answers
- * the rest (GET, GraphiQL, batches), runs graphql-js; test/integration/graphql-http.test.ts
- * asserts that both answer byte for byte alike.
+ * /graphql for the plain JSON POSTs it serves without yoga (./json-post.ts).
  */
 export async function executeOperation<T, V>(
   document: TypedDocumentNode<T, V>,
@@ -57,10 +33,7 @@ export async function executeOperation<T, V>(
   operationName?: string,
 ): Promise<OperationResult<T>> {
   const variableValues = variables as Record<string, unknown> | undefined;
-  const compiled = compiledOperation(document, operationName);
-  const result = await (compiled
-    ? compiled.query(undefined, context, variableValues)
-    : execute({ schema, document, variableValues, operationName, contextValue: context }));
+  const result = await execute({ schema, document, variableValues, operationName, contextValue: context });
   if (!result.errors?.length) return { data: result.data as T };
   if (result.data === undefined) {
     const explained = explainVariableErrors(schema, document, variableValues, operationName);

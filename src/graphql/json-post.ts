@@ -52,10 +52,9 @@ export interface JsonPostDeps {
 
 /**
  * Serves the request nearly every client sends — POST application/json with one query or
- * mutation, answered as JSON — with `executeOperation` (the operation compiled by graphql-jit),
- * without yoga's fetch-API round trip (a Request and a Response object per call): about a
- * quarter less CPU per request in the bench (bench/RESULTS.md), and graphql-yoga is not even
- * loaded until a request needs it. The
+ * mutation, answered as JSON — straight from graphql-js, without yoga's fetch-API round trip
+ * (a Request and a Response object per call): about a quarter less CPU per request in the
+ * bench (bench/RESULTS.md), and graphql-yoga is not even loaded until a request needs it. The
  * rules are the same objects yoga uses: the schema with its scope rules, the validation rules
  * with the depth/cost/alias limits, and the error masking and field-named variable errors of
  * `executeOperation`; statuses, headers and bodies match yoga's byte for byte

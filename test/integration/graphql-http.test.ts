@@ -97,7 +97,7 @@ const cases: Case[] = [
   },
   { name: 'a variable of the wrong type', fast: true, request: () => jsonPost({ query: list, variables: { perPage: 'many' } }, auth(() => readKey)) },
   {
-    // graphql-jit compiles each operation into JavaScript: literals must stay data.
+    // Quotes, backslashes, template and comment syntax in a literal are data, on both paths.
     name: 'literals that look like code',
     fast: true,
     request: () =>

@@ -1,6 +1,6 @@
 import { assetTypes } from '../../domain/assets.ts';
 import type { AssetType } from '../../generated/prisma/enums.ts';
-import { builder, fromRow } from '../builder.ts';
+import { builder } from '../builder.ts';
 import './library.ts';
 
 /** The GraphQL type for each asset_type: one object type per kind, with its own metadata. */
@@ -46,15 +46,15 @@ export const AssetInterface = builder.prismaInterface('Asset', {
   select: coreSelect,
   resolveType,
   fields: (t) => ({
-    id: t.field({ type: 'UUID', resolve: fromRow }),
-    title: t.string({ resolve: fromRow }),
-    slug: t.string({ description: 'Unique in the workspace; derived from the title.', resolve: fromRow }),
+    id: t.field({ type: 'UUID', resolve: (asset) => asset.id }),
+    title: t.string({ resolve: (asset) => asset.title }),
+    slug: t.string({ description: 'Unique in the workspace; derived from the title.', resolve: (asset) => asset.slug }),
     description: t.exposeString('description', { nullable: true }),
-    assetType: t.field({ type: AssetTypeEnum, resolve: fromRow }),
-    downloadCount: t.int({ resolve: fromRow }),
-    isPublic: t.boolean({ description: 'Downloadable without a key.', resolve: fromRow }),
-    createdAt: t.field({ type: 'DateTime', resolve: fromRow }),
-    updatedAt: t.field({ type: 'DateTime', resolve: fromRow }),
+    assetType: t.field({ type: AssetTypeEnum, resolve: (asset) => asset.assetType }),
+    downloadCount: t.int({ resolve: (asset) => asset.downloadCount }),
+    isPublic: t.boolean({ description: 'Downloadable without a key.', resolve: (asset) => asset.isPublic }),
+    createdAt: t.field({ type: 'DateTime', resolve: (asset) => asset.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (asset) => asset.updatedAt }),
     library: t.relation('library', { nullable: true }),
   }),
 });

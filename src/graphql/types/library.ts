@@ -1,4 +1,4 @@
-import { builder, fromRow } from '../builder.ts';
+import { builder } from '../builder.ts';
 
 /**
  * A selected library always brings its narrow columns, and the fields that read them resolve
@@ -10,9 +10,9 @@ export const LibraryRef = builder.prismaObject('Library', {
   description: 'A named group of assets in a workspace.',
   select: { id: true, name: true, slug: true },
   fields: (t) => ({
-    id: t.field({ type: 'UUID', resolve: fromRow }),
-    name: t.string({ resolve: fromRow }),
-    slug: t.string({ resolve: fromRow }),
+    id: t.field({ type: 'UUID', resolve: (library) => library.id }),
+    name: t.string({ resolve: (library) => library.name }),
+    slug: t.string({ resolve: (library) => library.slug }),
     description: t.exposeString('description', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
