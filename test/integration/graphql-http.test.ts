@@ -170,6 +170,7 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
     const database = await openTestDatabase();
     const served = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent' }), db: database.db });
     const byYoga = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', GRAPHQL_JSON_FAST_PATH: 'false' }), db: database.db });
+    let databaseOpen = true;
     try {
       const { key } = await createApiKey(database.db, { name: 'test', scopes: ['read:assets'], workspace: 'db-down' });
       const request = jsonPost({ query: '{ assets { page items { id } } }' }, { authorization: `Bearer ${key}` });
@@ -177,6 +178,7 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
       // next request reach the resolvers after the database has gone.
       for (const app of [served, byYoga]) expect((await app.inject(request)).json()).toEqual({ data: { assets: { page: 1, items: [] } } });
       await database.close();
+      databaseOpen = false;
 
       const fast = await served.inject(request);
       const yoga = await byYoga.inject(request);
@@ -190,6 +192,7 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
     } finally {
       await served.close();
       await byYoga.close();
+      if (databaseOpen) await database.close();
     }
   });
 
