@@ -2,7 +2,7 @@
 // PostgreSQL bench database that `npm run bench` seeded, loads one workload with autocannon,
 // stops the server and prints self time by package and the hottest functions.
 //
-//   node profile.mjs [list-20|list-100|get|rest-list-20|rest-get] [seconds]
+//   node profile.mjs [list-20|list-100|get|typical|rest-list-20|rest-get] [seconds]
 //
 // Needs a prior `npm run bench` (for the seeded database `assets_bench`) and `npm run build`.
 import autocannon from 'autocannon';
@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GET_ID as getId } from './lib/seed.mjs';
+import { gatewayRequests } from './lib/requests.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -25,16 +25,7 @@ const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 
   cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
 }).trim().split('\n').pop();
 
-const item = 'id title slug assetType createdAt library { id name }';
-const gql = (query, variables) => ({ method: 'POST', path: '/graphql', body: JSON.stringify({ query, variables }) });
-const list = (perPage) => gql(`query($perPage:Int,$page:Int){ assets(perPage:$perPage, page:$page){ items { ${item} } } }`, { perPage, page: 1 });
-const requests = {
-  'list-20': list(20),
-  'list-100': list(100),
-  get: gql(`query($id:UUID!){ asset(id:$id){ ${item} } }`, { id: getId }),
-  'rest-list-20': { method: 'GET', path: '/api/v1/assets?per_page=20' },
-  'rest-get': { method: 'GET', path: `/api/v1/assets/${getId}` },
-};
+const requests = gatewayRequests;
 const request = requests[workload];
 if (!request) throw new Error(`Unknown workload ${workload}; one of ${Object.keys(requests).join(', ')}`);
 
