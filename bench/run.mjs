@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ROOT, createKeys, dbUrlFor, setupPostgres } from './lib/pgsetup.mjs';
 import { startSqlProxy } from './lib/sqlproxy.mjs';
+import { GATEWAY_GET_QUERY, GATEWAY_ITEM, GATEWAY_LIST_QUERY, POSTGRAPHILE_GET_QUERY, POSTGRAPHILE_ITEM, POSTGRAPHILE_LIST_QUERY } from './lib/requests.mjs';
 import { ASSETS, GET_ID, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
 
 const BENCH = new URL('.', import.meta.url).pathname.replace(/\/$/, '');
@@ -45,8 +46,8 @@ const { pgliteSharedBuffers } = await import(join(ROOT, 'dist/db/engine.js'));
 
 
 // ---------------------------------------------------------------- workloads
-const ITEM = 'id title slug assetType createdAt library { id name }';
-const PGL_ITEM = 'rowId title slug assetType createdAt libraryByLibraryId { rowId name }';
+const ITEM = GATEWAY_ITEM;
+const PGL_ITEM = POSTGRAPHILE_ITEM;
 const gql = (query, variables) => JSON.stringify({ query, variables });
 const WORKLOADS = ['list-20', 'list-100', 'search', 'get', 'create'];
 let createSeq = 0;
@@ -63,11 +64,11 @@ function request(variant, workload, keys) {
   const restList = (j) => j.data.map((a) => a.id);
   switch (variant) {
     case 'gateway GraphQL': {
-      const listQ = `query($perPage:Int,$page:Int){ assets(perPage:$perPage, page:$page){ items { ${ITEM} } } }`;
+      const listQ = GATEWAY_LIST_QUERY;
       if (workload === 'list-20') return gw(listQ, { perPage: 20, page: 1 }, listIds);
       if (workload === 'list-100') return gw(listQ, { perPage: 100, page: 1 }, listIds);
       if (workload === 'search') return gw(`query{ assets(perPage:20, filter:{assetType: pdf, search:"report"}){ items { ${ITEM} } } }`, undefined, listIds);
-      if (workload === 'get') return gw(`query($id:UUID!){ asset(id:$id){ ${ITEM} } }`, { id: GET_ID }, (j) => [j.data.asset.id]);
+      if (workload === 'get') return gw(GATEWAY_GET_QUERY, { id: GET_ID }, (j) => [j.data.asset.id]);
       if (workload === 'create') {
         const q = 'mutation($i:CreateAssetInput!){ createAsset(input:$i){ id slug } }';
         const body = () => gql(q, { i: { title: nextTitle(), assetType: 'link', externalUrl: 'https://example.com' } });
@@ -97,13 +98,12 @@ function request(variant, workload, keys) {
       return null;
     }
     case 'PostGraphile': {
-      const cond = `condition:{workspaceId:"${WORKSPACE_ID}", deletedAt:null}, orderBy:[CREATED_AT_DESC, ROW_ID_DESC]`;
-      const listQ = `query($first:Int){ allAssets(first:$first, ${cond}){ nodes { ${PGL_ITEM} } } }`;
+      const listQ = POSTGRAPHILE_LIST_QUERY;
       const nodes = (k) => (j) => j.data[k].nodes.map((a) => a.rowId);
       if (workload === 'list-20') return pgl(listQ, { first: 20 }, nodes('allAssets'));
       if (workload === 'list-100') return pgl(listQ, { first: 100 }, nodes('allAssets'));
       if (workload === 'search') return pgl(`query{ benchPgSearchAssets(ws:"${WORKSPACE_ID}", kind: pdf, term:"report", first:20){ nodes { ${PGL_ITEM} } } }`, undefined, nodes('benchPgSearchAssets'));
-      if (workload === 'get') return pgl(`query($id:UUID!){ assetByRowId(rowId:$id){ ${PGL_ITEM} } }`, { id: GET_ID }, (j) => [j.data.assetByRowId.rowId]);
+      if (workload === 'get') return pgl(POSTGRAPHILE_GET_QUERY, { id: GET_ID }, (j) => [j.data.assetByRowId.rowId]);
       if (workload === 'create') {
         const q = 'mutation($a:AssetInput!){ createAsset(input:{asset:$a}){ asset { rowId slug } } }';
         const body = () => {

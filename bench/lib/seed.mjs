@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 // The deterministic data set, as SQL that runs on PostgreSQL 15 and on PGlite alike.
 // 100 libraries and 100k assets in workspace `bench`; ids are md5-derived UUIDs, so every
 // run and every engine holds the very same rows.
+import { createHash } from 'node:crypto';
 
 export const WORKSPACE_ID = '00000000-0000-4000-8000-0000000000b1';
 export const WRITE_WORKSPACE_ID = '00000000-0000-4000-8000-0000000000b2';
