@@ -1,0 +1,135 @@
+// How much of a gateway request do the libraries it is built on cost by themselves? For each
+// workload, in one process and in interleaved rounds (this machine's speed drifts, so only
+// figures from the same rounds compare), the CPU per call of each layer a request goes through:
+//
+//   pg        the very SQL Prisma sends, as a prepared statement on a pg pool, rows JSON.stringify'd
+//   prisma    the Prisma call the resolver makes, with the arguments plugin-prisma built
+//   graphql   the operation executed by graphql-js over rows already fetched (a stand-in db hands
+//             out copies of them), the result JSON.stringify'd
+//   execute   the same operation over the database: graphql-js, plugin-prisma and Prisma together,
+//             as /graphql runs it once the request is parsed and its key checked
+//
+// The raw-SQL variant of `npm run bench` costs about `pg` plus node:http; `prisma + graphql`
+// against it shows how much of the CPU target (3× raw SQL) the libraries alone already take,
+// and the server CPU of `npm run bench` against `execute` what HTTP, sockets and GC add.
+//
+//   node floor.mjs [list-20,get]     (ROUNDS, default 12; CHUNK calls per layer per round, default 300)
+//
+// Needs a prior `npm run bench` (the seeded database `assets_bench`) and `npm run build`.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gatewayRequests } from './lib/requests.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH, '..');
+const workloads = (process.argv[2] || 'list-20,get').split(',');
+const rounds = Number(process.env.ROUNDS || 12);
+const chunk = Number(process.env.CHUNK || 300);
+const adminUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${process.env.BENCH_DATABASE_NAME || 'assets_bench'}`);
+const log = (m) => process.stderr.write(`[floor] ${m}\n`);
+for (const w of workloads) if (!gatewayRequests[w]?.body) throw new Error(`Unknown GraphQL workload ${w}; one of list-20, list-100, get, typical`);
+
+// The root's modules, not bench/'s copies (PostGraphile brings its own graphql): one schema, one graphql.
+const rootRequire = createRequire(join(ROOT, 'package.json'));
+const dist = (path) => import(pathToFileURL(join(ROOT, 'dist', path)).href);
+const { parse } = await import(pathToFileURL(rootRequire.resolve('graphql').replace(/index\.js$/, 'index.mjs')).href);
+const pg = rootRequire('pg');
+const { loadConfig } = await dist('config.js');
+const { openEngine } = await dist('db/engine.js');
+const { PrismaClient } = await dist('generated/prisma/client.js');
+const { createAuthenticator } = await dist('auth/authenticate.js');
+const { executeOperation } = await dist('graphql/execute.js');
+
+const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 'floor', '--scopes', 'read:assets', '--workspace', 'bench'], {
+  cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+}).trim().split('\n').pop();
+const authorization = `Bearer ${key}`;
+
+const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
+const engine = await openEngine({ databaseUrl, poolSize: config.databasePoolSize });
+const db = new PrismaClient({ adapter: engine.adapterFactory });
+const principal = await createAuthenticator(db, { cacheTtlMs: 0 })(authorization);
+const pool = new pg.Pool({ connectionString: databaseUrl, max: config.databasePoolSize });
+
+/** A db whose `asset` calls are recorded, or answered from `answers` without SQL. */
+function standInDb(calls, answers) {
+  const asset = new Proxy(db.asset, {
+    get: (delegate, method) => (args) => {
+      if (answers) return Promise.resolve(structuredClone(answers.get(method)));
+      calls.push({ method, args });
+      return delegate[method](args);
+    },
+  });
+  return new Proxy(db, { get: (target, prop) => (prop === 'asset' ? asset : target[prop]) });
+}
+
+/** Runs `call` `count` times, 8 at a time, as 16 connections share the pool in the bench. */
+async function run(call, count) {
+  let started = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => { while (started++ < count) await call(); }));
+}
+
+async function layersOf(workload) {
+  const { body } = gatewayRequests[workload];
+  const { query, variables } = JSON.parse(body);
+  const document = parse(query);
+
+  // The Prisma call the resolver makes, and the SQL and parameters Prisma sends for it.
+  const calls = [];
+  await executeOperation(document, variables, { db: standInDb(calls), principal });
+  if (calls.length !== 1) throw new Error(`${workload}: expected one Prisma call, saw ${calls.length}`);
+  const [{ method, args }] = calls;
+  const logging = new PrismaClient({ adapter: engine.adapterFactory, log: [{ emit: 'event', level: 'query' }] });
+  const statements = [];
+  logging.$on('query', (event) => statements.push(event));
+  const rows = await logging.asset[method](args);
+  await logging.$disconnect();
+  if (statements.length !== 1) throw new Error(`${workload}: expected one SQL statement, saw ${statements.length}`);
+  const sql = { name: `floor_${workload}`, text: statements[0].query, values: JSON.parse(statements[0].params) };
+
+  const fetched = standInDb([], new Map([[method, rows]]));
+  const expected = JSON.stringify(await executeOperation(document, variables, { db, principal }));
+  if (JSON.stringify(await executeOperation(document, variables, { db: fetched, principal })) !== expected) throw new Error(`${workload}: the stand-in db answers differently`);
+  return {
+    pg: async () => JSON.stringify((await pool.query(sql)).rows),
+    prisma: () => db.asset[method](args),
+    graphql: async () => JSON.stringify(await executeOperation(document, variables, { db: fetched, principal })),
+    execute: async () => JSON.stringify(await executeOperation(document, variables, { db, principal })),
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const lines = [
+  `## Floor — ${new Date().toISOString()} — node ${process.version}, in one process, ${rounds} interleaved rounds of ${chunk} calls per layer, 8 at a time; CPU µs per call, median over the rounds`,
+  '',
+  '| workload | pg (same SQL, prepared) | prisma | graphql over fetched rows | prisma + graphql | execute |',
+  '|---|---:|---:|---:|---:|---:|',
+];
+for (const workload of workloads) {
+  const layers = await layersOf(workload);
+  const times = Object.fromEntries(Object.keys(layers).map((name) => [name, []]));
+  for (const call of Object.values(layers)) await run(call, chunk); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    const order = Object.entries(layers);
+    if (round % 2) order.reverse();
+    for (const [name, call] of order) {
+      const before = process.cpuUsage();
+      await run(call, chunk);
+      const spent = process.cpuUsage(before);
+      times[name].push((spent.user + spent.system) / chunk);
+    }
+    log(`${workload}: round ${round + 1}/${rounds}`);
+  }
+  const m = Object.fromEntries(Object.entries(times).map(([name, xs]) => [name, median(xs)]));
+  // The sum per round, so that drift between rounds does not leak into it.
+  const both = median(times.prisma.map((t, i) => t + times.graphql[i]));
+  const f = (x) => x.toFixed(0);
+  lines.push(`| ${workload} | ${f(m.pg)} | ${f(m.prisma)} | ${f(m.graphql)} | ${f(both)} | ${f(m.execute)} |`);
+}
+console.log(lines.join('\n'));
+await db.$disconnect();
+await pool.end();
+await engine.close();
