@@ -224,6 +224,41 @@ async function load(base, req, seconds) {
 
 const median = (xs) => { const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
 
+/**
+ * Correctness first: every variant of a server must return the same ids, in order, as the raw-SQL
+ * baseline (which starts first). Returns a row per variant and workload; those that cannot be
+ * measured (404, a bad answer) carry `na`.
+ */
+async function checkAnswers(server, def, workloads, ctx, reference, newRow) {
+  const rows = [];
+  for (const variant of def.variants) {
+    for (const workload of workloads) {
+      const req = request(variant, workload, ctx.keys);
+      if (!req) continue;
+      const r = await call(server.base, req);
+      let ids = null;
+      try { ids = req.ids(r.json); } catch {}
+      if (r.status === 404 || !ids) {
+        const why = r.status === 404 ? 'n/a (404)' : `n/a (bad answer: HTTP ${r.status} ${r.text.slice(0, 160)})`;
+        log(`${ctx.engine} ${variant} ${workload}: ${why}`);
+        rows.push(newRow(variant, workload, { na: why }));
+        continue;
+      }
+      let check = 'ok';
+      if (workload !== 'create') {
+        const key = `${ctx.engine}/${workload}`;
+        if (variant === 'raw SQL') reference[key] = ids;
+        else if (!reference[key]) check = 'unchecked (no baseline)';
+        else if (JSON.stringify(reference[key]) !== JSON.stringify(ids)) check = 'MISMATCH';
+        if (ids.length === 0) check = 'EMPTY';
+      }
+      log(`${ctx.engine} ${variant} ${workload}: ${ids.length} row(s), same rows: ${check}`);
+      rows.push(newRow(variant, workload, { req, check, rowsReturned: ids.length }));
+    }
+  }
+  return rows;
+}
+
 // ---------------------------------------------------------------- one engine
 async function benchEngine(engine, results, reference) {
   const ctx = { engine };
@@ -244,61 +279,45 @@ async function benchEngine(engine, results, reference) {
 
   const workloads = WORKLOADS.filter((w) => !opt.workloads || opt.workloads.includes(w));
   const servers = opt.servers.filter((s) => !(engine === 'pglite' && s === 'postgraphile'));
-  for (const name of servers) {
-    const def = SERVERS[name];
-    const row = (variant, workload, extra) => {
-      const r = { engine, variant, workload, ...extra };
-      results.push(r);
-      return r;
-    };
-    let server;
-    try {
-      server = await startServer(name, ctx, ctx.url);
-    } catch (error) {
-      log(`!! ${error.message}`);
-      for (const v of def.variants) for (const w of workloads) if (request(v, w, ctx.keys)) row(v, w, { na: `did not start` });
-      continue;
-    }
-    const rows = [];
-    try {
-      // Correctness first: every variant must return the same ids, in order, as the raw-SQL baseline.
-      for (const variant of def.variants) {
-        for (const workload of workloads) {
-          const req = request(variant, workload, ctx.keys);
-          if (!req) continue;
-          const r = await call(server.base, req);
-          let ids = null;
-          try { ids = req.ids(r.json); } catch {}
-          if (r.status === 404 || !ids) {
-            const why = r.status === 404 ? 'n/a (404)' : `n/a (bad answer: HTTP ${r.status} ${r.text.slice(0, 160)})`;
-            log(`${engine} ${variant} ${workload}: ${why}`);
-            row(variant, workload, { na: why });
-            continue;
-          }
-          let check = 'ok';
-          if (workload !== 'create') {
-            const key = `${engine}/${workload}`;
-            if (variant === 'raw SQL') reference[key] = ids;
-            else if (!reference[key]) check = 'unchecked (no baseline)';
-            else if (JSON.stringify(reference[key]) !== JSON.stringify(ids)) check = 'MISMATCH';
-            if (ids.length === 0) check = 'EMPTY';
-          }
-          log(`${engine} ${variant} ${workload}: ${ids.length} row(s), same rows: ${check}`);
-          rows.push(row(variant, workload, { req, check, rowsReturned: ids.length }));
-        }
+  // Rounds, not one server after another: each round starts every server in turn and gives each of
+  // its workloads a warm-up and one timed run, so that every variant's runs are spread over the
+  // engine's whole time. This machine's speed drifts by up to 2x within minutes; the ratios compare
+  // variants, and their medians now come from the same stretches of time.
+  const plans = servers.map((name) => ({ name, def: SERVERS[name], rows: null, dead: null }));
+  const newRow = (variant, workload, extra) => {
+    const r = { engine, variant, workload, runs: [], ...extra };
+    results.push(r);
+    return r;
+  };
+  for (let round = 1; round <= opt.runs; round++) {
+    for (const plan of plans) {
+      if (plan.dead) continue;
+      let server;
+      try {
+        server = await startServer(plan.name, ctx, ctx.url);
+      } catch (error) {
+        log(`!! ${error.message}`);
+        plan.dead = 'did not start';
+        if (plan.rows) for (const r of plan.rows) r.na ??= plan.dead;
+        else for (const v of plan.def.variants) for (const w of workloads) if (request(v, w, ctx.keys)) newRow(v, w, { na: plan.dead });
+        continue;
       }
-      // Timed runs; creates last, so the reads see the seeded rows only (creates go to another workspace anyway).
-      const ordered = [...rows.filter((r) => r.workload !== 'create'), ...rows.filter((r) => r.workload === 'create')];
-      for (const r of ordered) {
-        if (server.died()) {
-          r.na = server.died();
-          log(`!! ${engine} ${r.variant} ${r.workload}: ${r.na}`);
-          continue;
+      try {
+        plan.rows ??= await checkAnswers(server, plan.def, workloads, ctx, reference, newRow);
+        // Creates last (they go to another workspace, so the reads' rows never change anyway).
+        const ordered = [...plan.rows.filter((r) => r.workload !== 'create'), ...plan.rows.filter((r) => r.workload === 'create')];
+        // Every workload's warm-up first, then the timed runs: a fresh process is still compiling its
+        // hot paths after a single 2 s warm-up (measured first after its own warm-up alone, the
+        // gateway's list-20 cost 923-1194 µs per request, against 815 µs after 7-12 s of load).
+        for (const r of ordered) {
+          if (r.na || server.died()) continue;
+          log(`${engine} ${r.variant} ${r.workload}, round ${round}/${opt.runs}: warm-up ${opt.warmup} s`);
+          await load(server.base, r.req, opt.warmup);
         }
-        log(`${engine} ${r.variant} ${r.workload}: warm-up ${opt.warmup} s, then ${opt.runs} × ${opt.duration} s at ${opt.connections} connections`);
-        await load(server.base, r.req, opt.warmup);
-        const runs = [];
-        for (let i = 0; i < opt.runs && !server.died(); i++) {
+        for (const r of ordered) {
+          if (r.na) continue;
+          if (server.died()) break;
+          log(`${engine} ${r.variant} ${r.workload}, round ${round}/${opt.runs}: ${opt.duration} s at ${opt.connections} connections`);
           const before = cpuTicks(server.pid);
           const foreignBefore = foreignTicks(server.pid);
           const t0 = process.hrtime.bigint();
@@ -310,24 +329,31 @@ async function benchEngine(engine, results, reference) {
           const after = cpuTicks(server.pid);
           m.otherCpu = (100 * Math.max(0, foreignAfter - foreignBefore)) / CLK_TCK / seconds / NCPU;
           m.cpuUs = ((after - before) * 1e6) / CLK_TCK / Math.max(1, m.ok + m.bad);
-          runs.push(m);
-          log(`   run ${i + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, other processes ${m.otherCpu.toFixed(0)} % of the machine${m.bad ? `, ${m.bad} failed` : ''}`);
+          r.runs.push(m);
+          r.rssMb = Math.max(r.rssMb ?? 0, peakRssMb(server.pid));
+          log(`   ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, other processes ${m.otherCpu.toFixed(0)} % of the machine${m.bad ? `, ${m.bad} failed` : ''}`);
         }
         if (server.died()) {
-          r.na = server.died();
-          log(`!! ${engine} ${r.variant} ${r.workload}: ${r.na}`);
-          continue;
+          plan.dead = server.died();
+          log(`!! ${engine} ${plan.name}: ${plan.dead}`);
+          for (const r of plan.rows) r.na ??= plan.dead;
         }
-        Object.assign(r, {
-          rps: median(runs.map((m) => m.rps)), p50: median(runs.map((m) => m.p50)), p99: median(runs.map((m) => m.p99)),
-          cpuUs: median(runs.map((m) => m.cpuUs)), otherCpu: median(runs.map((m) => m.otherCpu)), bad: runs.reduce((s, m) => s + m.bad, 0), rssMb: peakRssMb(server.pid),
-        });
+      } finally {
+        await server.stop();
       }
-    } finally {
-      await server.stop();
     }
+  }
+  for (const r of plans.flatMap((plan) => plan.rows ?? [])) {
+    if (r.na) continue;
+    const { runs } = r;
+    Object.assign(r, {
+      rps: median(runs.map((m) => m.rps)), p50: median(runs.map((m) => m.p50)), p99: median(runs.map((m) => m.p99)),
+      cpuUs: median(runs.map((m) => m.cpuUs)), otherCpu: median(runs.map((m) => m.otherCpu)), bad: runs.reduce((sum, m) => sum + m.bad, 0),
+    });
+  }
+  for (const { name, rows } of plans) {
     // SQL statements per request: a second start of the same server behind the counting proxy (PostgreSQL only).
-    if (engine === 'postgres' && rows.length) {
+    if (engine === 'postgres' && rows?.length) {
       const target = new URL(ctx.url);
       const proxy = await startSqlProxy(target.hostname, Number(target.port || 5432));
       const viaProxy = new URL(ctx.url);
@@ -364,7 +390,7 @@ function table(results) {
     const rs = results.filter((r) => r.engine === engine);
     if (!rs.length) continue;
     const title = engine === 'postgres' ? 'PostgreSQL server' : 'embedded PGlite';
-    out.push(`### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} × ${opt.duration} s after ${opt.warmup} s warm-up\n`);
+    out.push(`### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} rounds (every server restarted per round) of ${opt.duration} s after a ${opt.warmup} s warm-up\n`);
     out.push('| variant | workload | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | SQL stmts/req | same rows | other CPU % |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---|---:|');
     for (const r of rs) {
