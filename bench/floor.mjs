@@ -54,11 +54,14 @@ const db = new PrismaClient({ adapter: engine.adapterFactory });
 const principal = await createAuthenticator(db, { cacheTtlMs: 0 })(authorization);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: config.databasePoolSize });
 
+/** Fresh row objects, as Prisma hands out on every call (the nested library is shared; nothing writes to it). */
+const copyOf = (rows) => (Array.isArray(rows) ? rows.map((row) => ({ ...row })) : rows && { ...rows });
+
 /** A db whose `asset` calls are recorded, or answered from `answers` without SQL. */
 function standInDb(calls, answers) {
   const asset = new Proxy(db.asset, {
     get: (delegate, method) => (args) => {
-      if (answers) return Promise.resolve(structuredClone(answers.get(method)));
+      if (answers) return Promise.resolve(copyOf(answers.get(method)));
       calls.push({ method, args });
       return delegate[method](args);
     },
@@ -103,7 +106,7 @@ async function layersOf(workload) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const lines = [
-  `## Floor — ${new Date().toISOString()} — node ${process.version}, in one process, ${rounds} interleaved rounds of ${chunk} calls per layer, 8 at a time; CPU µs per call, median over the rounds`,
+  `## Floor — ${new Date().toISOString()} — node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}, in one process, ${rounds} interleaved rounds of ${chunk} calls per layer, 8 at a time; CPU µs per call, median over the rounds`,
   '',
   '| workload | pg (same SQL, prepared) | prisma | graphql over fetched rows | prisma + graphql | execute |',
   '|---|---:|---:|---:|---:|---:|',
