@@ -14,14 +14,13 @@ import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchDatabaseUrl, createReadKey } from './lib/pgsetup.mjs';
 import { gatewayRequests, postgraphileRequests } from './lib/requests.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(BENCH, '..');
-const adminUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${process.env.BENCH_DATABASE_NAME || 'assets_bench'}`);
+const databaseUrl = benchDatabaseUrl();
 const workloads = (process.env.AB_WORKLOADS || 'list-20,get').split(',');
 const pairs = Number(process.env.AB_PAIRS || 3);
 const seconds = Number(process.env.AB_SECONDS || 5);
@@ -30,9 +29,7 @@ if (variants.length < 2) throw new Error('Give at least two variants: <dir-with-
 for (const w of workloads) if (!gatewayRequests[w]) throw new Error(`Unknown workload ${w}; one of ${Object.keys(gatewayRequests).join(', ')}`);
 const log = (m) => process.stderr.write(`[ab] ${m}\n`);
 
-const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 'ab', '--scopes', 'read:assets', '--workspace', 'bench'], {
-  cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
-}).trim().split('\n').pop();
+const key = createReadKey(databaseUrl, 'ab');
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
 

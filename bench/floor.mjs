@@ -16,10 +16,10 @@
 //   node floor.mjs [list-20,get]     (ROUNDS, default 12; CHUNK calls per layer per round, default 300)
 //
 // Needs a prior `npm run bench` (the seeded database `assets_bench`) and `npm run build`.
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchDatabaseUrl, createReadKey } from './lib/pgsetup.mjs';
 import { gatewayRequests } from './lib/requests.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -27,8 +27,7 @@ const ROOT = join(BENCH, '..');
 const workloads = (process.argv[2] || 'list-20,get').split(',');
 const rounds = Number(process.env.ROUNDS || 12);
 const chunk = Number(process.env.CHUNK || 300);
-const adminUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${process.env.BENCH_DATABASE_NAME || 'assets_bench'}`);
+const databaseUrl = benchDatabaseUrl();
 const log = (m) => process.stderr.write(`[floor] ${m}\n`);
 for (const w of workloads) if (!gatewayRequests[w]?.body) throw new Error(`Unknown GraphQL workload ${w}; one of list-20, list-100, get, typical`);
 
@@ -43,9 +42,7 @@ const { PrismaClient } = await dist('generated/prisma/client.js');
 const { createAuthenticator } = await dist('auth/authenticate.js');
 const { executeOperation } = await dist('graphql/execute.js');
 
-const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 'floor', '--scopes', 'read:assets', '--workspace', 'bench'], {
-  cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
-}).trim().split('\n').pop();
+const key = createReadKey(databaseUrl, 'floor');
 const authorization = `Bearer ${key}`;
 
 const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });

@@ -11,19 +11,17 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchDatabaseUrl, createReadKey } from './lib/pgsetup.mjs';
 import { gatewayRequests } from './lib/requests.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
 const [workload = 'list-20', seconds = '10'] = process.argv.slice(2);
-const adminUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${process.env.BENCH_DATABASE_NAME || 'assets_bench'}`);
+const databaseUrl = benchDatabaseUrl();
 const port = 4917;
 const log = (m) => process.stderr.write(`[profile] ${m}\n`);
 
-const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 'profile', '--scopes', 'read:assets', '--workspace', 'bench'], {
-  cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
-}).trim().split('\n').pop();
+const key = createReadKey(databaseUrl, 'profile');
 
 const requests = gatewayRequests;
 const request = requests[workload];

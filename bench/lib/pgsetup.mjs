@@ -23,6 +23,19 @@ export function rootScript(args, env) {
   return lines[lines.length - 1].trim();
 }
 
+/** The database `npm run bench` seeds on the PostgreSQL server, which profile.mjs, ab.mjs and floor.mjs reuse. */
+export function benchDatabaseUrl() {
+  const adminUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  return dbUrlFor(adminUrl, process.env.BENCH_DATABASE_NAME || 'assets_bench');
+}
+
+/** A new key for the bench's read workspace, with `read:assets` only, from the gateway's keys CLI. */
+export function createReadKey(databaseUrl, name) {
+  const key = rootScript(['keys', '--', 'create', '--name', name, '--scopes', 'read:assets', '--workspace', 'bench'], { DATABASE_URL: databaseUrl });
+  if (!/^agk_/.test(key)) throw new Error(`keys CLI did not print a key: ${key}`);
+  return key;
+}
+
 export function createKeys(env) {
   const read = rootScript(['keys', '--', 'create', '--name', 'bench', '--scopes', 'read:assets,write:assets', '--workspace', 'bench'], env);
   const write = rootScript(['keys', '--', 'create', '--name', 'bench-write', '--scopes', 'read:assets,write:assets', '--workspace', 'bench-write'], env);
