@@ -279,8 +279,8 @@ async function benchEngine(engine, results, reference) {
 
   const workloads = WORKLOADS.filter((w) => !opt.workloads || opt.workloads.includes(w));
   const servers = opt.servers.filter((s) => !(engine === 'pglite' && s === 'postgraphile'));
-  // Rounds, not one server after another: each round starts every server in turn and gives each of
-  // its workloads a warm-up and one timed run, so that every variant's runs are spread over the
+  // Rounds, not one server after another: each round starts every server in turn, warms up all of
+  // its workloads and then times each once, so that every variant's runs are spread over the
   // engine's whole time. This machine's speed drifts by up to 2x within minutes; the ratios compare
   // variants, and their medians now come from the same stretches of time.
   const plans = servers.map((name) => ({ name, def: SERVERS[name], rows: null, dead: null }));
@@ -390,7 +390,7 @@ function table(results) {
     const rs = results.filter((r) => r.engine === engine);
     if (!rs.length) continue;
     const title = engine === 'postgres' ? 'PostgreSQL server' : 'embedded PGlite';
-    out.push(`### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} rounds (every server restarted per round) of ${opt.duration} s after a ${opt.warmup} s warm-up\n`);
+    out.push(`### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} rounds (every server restarted per round, then ${opt.warmup} s of warm-up per workload) of ${opt.duration} s\n`);
     out.push('| variant | workload | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | SQL stmts/req | same rows | other CPU % |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---|---:|');
     for (const r of rs) {
