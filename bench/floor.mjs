@@ -30,7 +30,8 @@ const rounds = Number(process.env.ROUNDS || 12);
 const chunk = Number(process.env.CHUNK || 300);
 const databaseUrl = benchDatabaseUrl();
 const log = (m) => process.stderr.write(`[floor] ${m}\n`);
-for (const w of workloads) if (!gatewayRequests[w]?.body) throw new Error(`Unknown GraphQL workload ${w}; one of list-20, list-100, get, typical`);
+const graphqlWorkloads = Object.keys(gatewayRequests).filter((name) => gatewayRequests[name].body);
+for (const w of workloads) if (!graphqlWorkloads.includes(w)) throw new Error(`Unknown GraphQL workload ${w}; one of ${graphqlWorkloads.join(', ')}`);
 
 // The root's modules, not bench/'s copies (PostGraphile brings its own graphql): one schema, one graphql.
 const rootRequire = createRequire(join(ROOT, 'package.json'));

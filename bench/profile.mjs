@@ -23,9 +23,8 @@ const log = (m) => process.stderr.write(`[profile] ${m}\n`);
 
 const key = createReadKey(databaseUrl, 'profile');
 
-const requests = gatewayRequests;
-const request = requests[workload];
-if (!request) throw new Error(`Unknown workload ${workload}; one of ${Object.keys(requests).join(', ')}`);
+const request = gatewayRequests[workload];
+if (!request) throw new Error(`Unknown workload ${workload}; one of ${Object.keys(gatewayRequests).join(', ')}`);
 
 const profileDir = mkdtempSync(join(tmpdir(), 'gateway-profile-'));
 const server = spawn('taskset', ['-c', '1', process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--max-old-space-size=128', 'dist/index.js'], {

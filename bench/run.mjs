@@ -46,8 +46,6 @@ const { pgliteSharedBuffers } = await import(join(ROOT, 'dist/db/engine.js'));
 
 
 // ---------------------------------------------------------------- workloads
-const ITEM = GATEWAY_ITEM;
-const PGL_ITEM = POSTGRAPHILE_ITEM;
 const gql = (query, variables) => JSON.stringify({ query, variables });
 const WORKLOADS = ['list-20', 'list-100', 'search', 'get', 'create'];
 let createSeq = 0;
@@ -64,10 +62,9 @@ function request(variant, workload, keys) {
   const restList = (j) => j.data.map((a) => a.id);
   switch (variant) {
     case 'gateway GraphQL': {
-      const listQ = GATEWAY_LIST_QUERY;
-      if (workload === 'list-20') return gw(listQ, { perPage: 20, page: 1 }, listIds);
-      if (workload === 'list-100') return gw(listQ, { perPage: 100, page: 1 }, listIds);
-      if (workload === 'search') return gw(`query{ assets(perPage:20, filter:{assetType: pdf, search:"report"}){ items { ${ITEM} } } }`, undefined, listIds);
+      if (workload === 'list-20') return gw(GATEWAY_LIST_QUERY, { perPage: 20, page: 1 }, listIds);
+      if (workload === 'list-100') return gw(GATEWAY_LIST_QUERY, { perPage: 100, page: 1 }, listIds);
+      if (workload === 'search') return gw(`query{ assets(perPage:20, filter:{assetType: pdf, search:"report"}){ items { ${GATEWAY_ITEM} } } }`, undefined, listIds);
       if (workload === 'get') return gw(GATEWAY_GET_QUERY, { id: GET_ID }, (j) => [j.data.asset.id]);
       if (workload === 'create') {
         const q = 'mutation($i:CreateAssetInput!){ createAsset(input:$i){ id slug } }';
@@ -98,11 +95,10 @@ function request(variant, workload, keys) {
       return null;
     }
     case 'PostGraphile': {
-      const listQ = POSTGRAPHILE_LIST_QUERY;
       const nodes = (k) => (j) => j.data[k].nodes.map((a) => a.rowId);
-      if (workload === 'list-20') return pgl(listQ, { first: 20 }, nodes('allAssets'));
-      if (workload === 'list-100') return pgl(listQ, { first: 100 }, nodes('allAssets'));
-      if (workload === 'search') return pgl(`query{ benchPgSearchAssets(ws:"${WORKSPACE_ID}", kind: pdf, term:"report", first:20){ nodes { ${PGL_ITEM} } } }`, undefined, nodes('benchPgSearchAssets'));
+      if (workload === 'list-20') return pgl(POSTGRAPHILE_LIST_QUERY, { first: 20 }, nodes('allAssets'));
+      if (workload === 'list-100') return pgl(POSTGRAPHILE_LIST_QUERY, { first: 100 }, nodes('allAssets'));
+      if (workload === 'search') return pgl(`query{ benchPgSearchAssets(ws:"${WORKSPACE_ID}", kind: pdf, term:"report", first:20){ nodes { ${POSTGRAPHILE_ITEM} } } }`, undefined, nodes('benchPgSearchAssets'));
       if (workload === 'get') return pgl(POSTGRAPHILE_GET_QUERY, { id: GET_ID }, (j) => [j.data.assetByRowId.rowId]);
       if (workload === 'create') {
         const q = 'mutation($a:AssetInput!){ createAsset(input:{asset:$a}){ asset { rowId slug } } }';
