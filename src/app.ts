@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
+import { createFiles, type Files } from './domain/files/index.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
 import { queryLimitRules } from './graphql/limits.ts';
@@ -14,10 +15,12 @@ const graphqlEndpoint = '/graphql';
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** File storage and limits; by default local disk under DATA_DIR/uploads. */
+  files?: Files;
 }
 
 /** The HTTP app: /graphql, /api/v1, health. Never listens; src/index.ts and the tests do. */
-export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, files = createFiles(config) }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
@@ -31,13 +34,13 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
   const limitRules = queryLimitRules(config);
-  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, authenticate, limitRules, onInternalError }) : null;
+  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, files, authenticate, limitRules, onInternalError }) : null;
   // graphql-yoga (~10-20 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
-      createGraphQLServer({ endpoint: graphqlEndpoint, db, authenticate, limitRules, onInternalError }),
+      createGraphQLServer({ endpoint: graphqlEndpoint, db, files, authenticate, limitRules, onInternalError }),
     ));
   app.route({
     url: graphqlEndpoint,
@@ -55,7 +58,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
     },
   });
 
-  await app.register(restV1, { prefix: '/api/v1', db, authenticate, bodyLimit: config.bodyLimit });
+  await app.register(restV1, { prefix: '/api/v1', db, files, authenticate, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -14,6 +14,7 @@ export const rootFieldScopes = {
   },
   Mutation: {
     createAsset: 'write:assets',
+    uploadFile: 'write:assets',
   },
 } as const satisfies Record<'Query' | 'Mutation', Record<string, Scope>>;
 

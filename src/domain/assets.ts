@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import slugify from 'slugify';
 import type { Db } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { AssetType } from '../generated/prisma/enums.ts';
 import { ValidationError } from './errors.ts';
+import { claimUpload, prepareFile, type PreparedFile } from './files/attach.ts';
+import type { Files } from './files/index.ts';
 
 /** The rules of assets, shared by every face of the API. */
 
@@ -130,14 +132,8 @@ export function validateNewAsset(input: NewAsset) {
     throw new ValidationError('externalUrl', `External URL is required for ${assetType} assets`);
   }
 
-  let filePath: string | null = null;
-  if (input.filePath != null) {
-    filePath = input.filePath.trim();
-    // Only files under /uploads/ are ours to point at; no way out of it.
-    if (!/^\/uploads\/[^\0]+$/.test(filePath) || filePath.split('/').includes('..')) {
-      throw new ValidationError('filePath', 'File path must be a path under /uploads/');
-    }
-  }
+  // Checked against the workspace's uploads when the asset is created (./files/attach.ts).
+  const filePath = input.filePath != null ? input.filePath.trim() : null;
 
   return {
     title,
@@ -169,8 +165,11 @@ export async function createAsset(
   workspaceId: string,
   input: NewAsset,
   query: { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude } = {},
+  files: Files,
 ) {
   const data = validateNewAsset(input);
+  // A file is read (metadata, thumbnail) before the asset exists; a file that fails creates nothing.
+  const file = data.filePath !== null ? await prepareFile(db, files, workspaceId, data.assetType, data.filePath) : null;
   const base = slugBase(data.title);
   for (let attempt = 1; ; attempt++) {
     const [{ last }] = await db.$queryRaw<{ last: number }[]>`
@@ -180,10 +179,29 @@ export async function createAsset(
     // After many clashes (slugs written by other means), a random suffix ends the search.
     const slug = attempt > maxSlugAttempts ? `${base}-${randomBytes(4).toString('hex')}` : last === 1 ? base : `${base}-${last}`;
     try {
+      if (file) return await createWithFile(db, file, { ...data, slug, workspaceId }, query);
       return await db.asset.create({ ...query, data: { ...data, slug, workspaceId } });
     } catch (error) {
       const clash = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-      if (!clash || attempt > maxSlugAttempts) throw error;
+      if (!clash || attempt > maxSlugAttempts) {
+        await file?.discard();
+        throw error;
+      }
     }
   }
+}
+
+/** The asset and its upload's attachment commit together, so that an upload serves one asset. */
+function createWithFile(
+  db: Db,
+  file: PreparedFile,
+  data: ReturnType<typeof validateNewAsset> & { slug: string; workspaceId: string },
+  query: { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude },
+) {
+  return db.$transaction(async (tx) => {
+    const id = randomUUID();
+    const asset = await tx.asset.create({ ...query, data: { ...data, ...file.columns, id } });
+    await claimUpload(tx, file.uploadId, id);
+    return asset;
+  });
 }

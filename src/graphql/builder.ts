@@ -7,6 +7,7 @@ import { allScopes, type Scope } from '../auth/scopes.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
+import type { FileUpload } from '../domain/files/uploads.ts';
 import { forbiddenError, unauthenticatedError } from './errors.ts';
 
 /** The first scope named in a scope-auth failure, for the FORBIDDEN message. */
@@ -31,6 +32,7 @@ export const builder = new SchemaBuilder<{
     UUID: { Input: string; Output: string };
     URL: { Input: URL; Output: URL | string };
     SafeInt: { Input: number; Output: number };
+    File: { Input: FileUpload; Output: never };
   };
 }>({
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { NotFoundError, TooLargeError, ValidationError } from '../domain/errors.ts';
 
 /**
  * Error codes in `extensions.code`, the one vocabulary both faces speak:
@@ -10,6 +10,7 @@ export const ErrorCode = {
   forbidden: 'FORBIDDEN',
   badUserInput: 'BAD_USER_INPUT',
   notFound: 'NOT_FOUND',
+  tooLarge: 'PAYLOAD_TOO_LARGE',
   internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -37,6 +38,9 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
       ...location,
       extensions: { code: ErrorCode.badUserInput, field: original.field },
     });
+  }
+  if (original instanceof TooLargeError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.tooLarge } });
   }
   if (original instanceof NotFoundError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.notFound } });

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
+import type { Files } from '../domain/files/index.ts';
 import type { Context } from './context.ts';
 import { toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
@@ -29,12 +30,13 @@ export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 export interface GraphQLServerOptions {
   endpoint: string;
   db: Db;
+  files: Files;
   authenticate: Authenticate;
   limitRules: ValidationRule[];
   onInternalError: (error: unknown) => void;
 }
 
-export function createGraphQLServer({ endpoint, db, authenticate, limitRules, onInternalError }: GraphQLServerOptions) {
+export function createGraphQLServer({ endpoint, db, files, authenticate, limitRules, onInternalError }: GraphQLServerOptions) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: endpoint,
@@ -49,7 +51,7 @@ export function createGraphQLServer({ endpoint, db, authenticate, limitRules, on
     maskedErrors: {
       maskError: (error) => toClientError(error, onInternalError),
     },
-    context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
+    context: async ({ request }) => ({ db, files, principal: await authenticate(request.headers.get('authorization')) }),
     plugins: [
       useValidationRules(limitRules),
       useFieldNamedVariableErrors,

@@ -151,7 +151,7 @@ builder.mutationFields((t) => ({
     description: 'Creates an asset in your workspace.',
     authScopes: scopeRule('Mutation', 'createAsset'),
     args: { input: t.arg({ type: CreateAssetInput, required: true }) },
-    resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query),
+    resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query, ctx.files),
   }),
 }));
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
+import type { Files } from '../../domain/files/index.ts';
 import { graphql } from '../../generated/graphql/index.ts';
 import type { RestAssetFragment } from '../../generated/graphql/graphql.ts';
 import { executeOperation, fixedOperation } from '../../graphql/execute.ts';
@@ -101,14 +102,14 @@ const writableFields = {
   file_path: 'filePath',
 } as const;
 
-export function assetRoutes(app: FastifyInstance, { db, authenticate }: { db: Db; authenticate: Authenticate }) {
+export function assetRoutes(app: FastifyInstance, { db, files, authenticate }: { db: Db; files: Files; authenticate: Authenticate }) {
   // Every route needs a key: without a valid one the answer is 401 before the body is even
   // read. Which scope a key needs is the schema's business.
   const contexts = new WeakMap<FastifyRequest, Context>();
   app.addHook('onRequest', async (req, reply) => {
     const principal = await authenticate(req.headers.authorization);
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
-    contexts.set(req, { db, principal });
+    contexts.set(req, { db, files, principal });
   });
   const contextOf = (req: FastifyRequest) => contexts.get(req)!;
   const logInternal = (req: FastifyRequest) => (error: unknown) => req.log.error(describeInternalError(error), 'unexpected error');
