@@ -4,6 +4,7 @@ import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
 import { createFiles, type Files } from './domain/files/index.ts';
+import { scheduleUploadSweeps } from './domain/files/uploads.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
 import { queryLimitRules } from './graphql/limits.ts';
@@ -60,6 +61,13 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
 
   await app.register(restV1, { prefix: '/api/v1', db, files, authenticate, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
+
+  // Unattached uploads expire (UPLOAD_TTL_HOURS): swept when the app is ready, then hourly.
+  let stopSweeps: (() => void) | undefined;
+  app.addHook('onReady', async () => {
+    stopSweeps = scheduleUploadSweeps(db, files, (error) => app.log.error(describeInternalError(error), 'upload sweep failed'));
+  });
+  app.addHook('onClose', async () => stopSweeps?.());
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

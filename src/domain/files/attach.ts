@@ -51,7 +51,7 @@ export async function prepareFile(db: Db, files: Files, workspaceId: string, ass
   const accepts = acceptedTypes[assetType];
   if (!accepts) throw new ValidationError('filePath', `${assetType} assets do not take a file`);
   const upload = await db.upload.findFirst({ where: { filePath, workspaceId } });
-  if (!upload) throw new ValidationError('filePath', 'File path must be the file_path of an upload to this workspace (POST /api/v1/uploads)');
+  if (!upload) throw new ValidationError('filePath', 'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)');
   if (upload.assetId) throw new ValidationError('filePath', 'This upload is already attached to an asset');
   if (!accepts(upload.mimeType)) {
     throw new ValidationError('assetType', `The file is ${upload.mimeType}, which is not a ${assetType} file`);

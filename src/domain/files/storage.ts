@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +29,8 @@ export interface FileStorage {
   delete(key: string): Promise<void>;
   /** Runs `use` with a path on local disk holding the file (extraction needs one). */
   withLocalFile<T>(key: string, use: (path: string) => Promise<T>): Promise<T>;
+  /** Removes partial files a crash left behind (a failed put removes its own at once). */
+  removeStaleTemporary(olderThanMs: number): Promise<number>;
 }
 
 /** Counts bytes and hashes them as they pass. */
@@ -88,6 +90,18 @@ export function localDiskStorage(root: string): FileStorage {
     },
     async withLocalFile(key, use) {
       return use(pathOf(key));
+    },
+    async removeStaleTemporary(olderThanMs) {
+      const names = await readdir(tmpDir).catch(() => [] as string[]);
+      let removed = 0;
+      for (const name of names) {
+        const info = await stat(join(tmpDir, name)).catch(() => null);
+        if (info && Date.now() - info.mtimeMs > olderThanMs) {
+          await rm(join(tmpDir, name), { force: true });
+          removed++;
+        }
+      }
+      return removed;
     },
   };
 }

@@ -92,3 +92,18 @@ export async function sweepUploads(db: Db, files: Files, now = new Date()): Prom
   for (const { storage_key } of expired) await files.storage.delete(storage_key);
   return expired.length;
 }
+
+export const sweepIntervalMs = 3600_000;
+
+/**
+ * Sweeps now and then every hour: unattached uploads past their time, and partial files a crash
+ * left (older than a day, so that no upload in progress is touched). Returns a stop function.
+ */
+export function scheduleUploadSweeps(db: Db, files: Files, onError: (error: unknown) => void): () => void {
+  const sweep = () =>
+    Promise.all([sweepUploads(db, files), files.storage.removeStaleTemporary(24 * 3600_000)]).catch(onError);
+  void sweep();
+  const timer = setInterval(() => void sweep(), sweepIntervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -27,6 +27,46 @@ const responses = {
   500: errorResponse(500, 'Something went wrong on our side; never with internals.', 'An unexpected error occurred'),
 };
 
+const assetIdParameter = { name: 'asset_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const binaryHeaders = {
+  'Content-Length': { schema: { type: 'integer' }, description: 'Bytes in this response.' },
+  ETag: { schema: { type: 'string' }, description: 'The file\'s SHA-256 in quotes (strong validator; If-None-Match and If-Range use it).' },
+  'Accept-Ranges': { schema: { const: 'bytes' } },
+  'Content-Disposition': { schema: { type: 'string' }, description: 'The uploaded file\'s name, RFC 6266 with an RFC 5987 `filename*` for non-ASCII names.' },
+};
+const binaryContent = { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } };
+
+/** GET (and HEAD) of an asset's file or thumbnail: the same access rule and headers. */
+function binaryRoute(what: 'file' | 'thumbnail', operationId: string, head: boolean) {
+  const counted = what === 'file' ? ' A GET answered 200 adds one to `download_count` (atomically); HEAD, 304 and 206 do not.' : '';
+  const answers: Record<string, unknown> = {
+    200: { description: `The ${what === 'file' ? 'file' : 'thumbnail (WebP, 320 px wide)'}, with its Content-Type.`, headers: binaryHeaders, ...(head ? {} : { content: binaryContent }) },
+    206: {
+      description: 'One byte range (Range: bytes=first-last, first-, -suffix). Several ranges are answered with the whole file (200).',
+      headers: { ...binaryHeaders, 'Content-Range': { schema: { type: 'string' }, description: 'bytes first-last/size' } },
+      ...(head ? {} : { content: binaryContent }),
+    },
+    304: { description: 'If-None-Match matched the ETag.' },
+    401: { ...responses[401], description: 'The asset is not public and no key was sent, or the key sent is not valid.' },
+    403: { ...responses[403], description: 'A key of the asset\'s workspace without read:assets, for an asset that is not public.' },
+    404: { ...responses[404], description: `No such asset${what === 'thumbnail' ? ' or no thumbnail' : ' or no file'}, or a private asset of another workspace.` },
+    416: {
+      description: 'No byte of the file is in the range; Content-Range says `bytes */size`.',
+      ...(head ? {} : { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }),
+    },
+    500: responses[500],
+  };
+  return {
+    operationId,
+    summary: `${head ? 'Headers of' : 'Download'} an asset's ${what}`,
+    description:
+      'Public assets (`is_public`) need no key. Otherwise a key of the asset\'s workspace with `read:assets`.' + counted,
+    security: [{}, { apiKey: [] }],
+    parameters: [assetIdParameter],
+    responses: answers,
+  };
+}
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -95,6 +135,35 @@ export const openApiDocument = {
         },
       },
     },
+    '/uploads': {
+      post: {
+        operationId: 'uploadFile',
+        summary: 'Upload a file',
+        description:
+          'Required scope: `write:assets`. Streams the file to storage; its type is sniffed from its bytes (the file name and ' +
+          'declared type are not trusted), its size and SHA-256 measured. Pass the `file_path` to `POST /assets` within ' +
+          'UPLOAD_TTL_HOURS (default 24); uploads never attached are deleted after that.',
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+            },
+          },
+        },
+        responses: {
+          201: { description: 'The stored file.', content: { 'application/json': { schema: { $ref: '#/components/schemas/UploadEnvelope' } } } },
+          400: { ...responses[400], description: 'No part named `file`, an empty file, or an upload cut short (`field`: `file`).' },
+          401: responses[401],
+          403: responses[403],
+          413: { ...responses[413], description: 'The file is larger than UPLOAD_LIMIT_BYTES (default 100 MiB).' },
+          415: { ...responses[415], description: 'The body is not multipart/form-data.' },
+          500: responses[500],
+        },
+      },
+    },
+    '/assets/{asset_id}/download': { get: binaryRoute('file', 'downloadAsset', false), head: binaryRoute('file', 'downloadAssetHead', true) },
+    '/assets/{asset_id}/thumbnail': { get: binaryRoute('thumbnail', 'assetThumbnail', false), head: binaryRoute('thumbnail', 'assetThumbnailHead', true) },
     '/assets/{asset_id}': {
       get: {
         operationId: 'getAsset',
@@ -160,7 +229,31 @@ export const openApiDocument = {
           asset_type: { type: 'string', enum: assetTypes },
           external_url: { type: ['string', 'null'], format: 'uri', description: 'Absolute http(s) URL; required for external_video and link' },
           is_public: { type: ['boolean', 'null'], default: false },
-          file_path: { type: ['string', 'null'], description: 'A file already on the server, under /uploads/' },
+          file_path: {
+            type: ['string', 'null'],
+            description:
+              'The `file_path` of an upload to your workspace (POST /uploads) not yet attached to an asset; its type must fit ' +
+              '`asset_type`. file_size, mime_type, checksum_sha256, thumbnail_path and the metadata are read from the file.',
+          },
+        },
+      },
+      UploadEnvelope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: {
+          success: { const: true },
+          data: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['file_path', 'file_size', 'mime_type', 'checksum_sha256'],
+            properties: {
+              file_path: { type: 'string', pattern: '^/uploads/[0-9a-f-]{36}\\.[a-z0-9]+$' },
+              file_size: { type: 'integer', minimum: 1 },
+              mime_type: { type: 'string', description: 'Sniffed from the bytes.' },
+              checksum_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            },
+          },
         },
       },
       AssetEnvelope: {
