@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
@@ -31,6 +32,9 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
   await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });
+  // Multipart bodies are left unread until a handler streams them: /api/v1/uploads through
+  // @fastify/multipart, /graphql through yoga (the GraphQL multipart request spec).
+  await app.register(multipart);
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
@@ -41,7 +45,7 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
   let yoga: Promise<GraphQLServer> | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
-      createGraphQLServer({ endpoint: graphqlEndpoint, db, files, authenticate, limitRules, onInternalError }),
+      createGraphQLServer({ endpoint: graphqlEndpoint, db, files, authenticate, limitRules, onInternalError, uploadLimitBytes: config.graphqlUploadLimitBytes }),
     ));
   app.route({
     url: graphqlEndpoint,

@@ -1,3 +1,4 @@
+import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
@@ -34,9 +35,11 @@ export interface GraphQLServerOptions {
   authenticate: Authenticate;
   limitRules: ValidationRule[];
   onInternalError: (error: unknown) => void;
+  /** Largest file in a GraphQL multipart request: yoga parses the form into memory before executing. */
+  uploadLimitBytes: number;
 }
 
-export function createGraphQLServer({ endpoint, db, files, authenticate, limitRules, onInternalError }: GraphQLServerOptions) {
+export function createGraphQLServer({ endpoint, db, files, authenticate, limitRules, onInternalError, uploadLimitBytes }: GraphQLServerOptions) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: endpoint,
@@ -46,6 +49,8 @@ export function createGraphQLServer({ endpoint, db, files, authenticate, limitRu
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: { title: 'assets-gateway', defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }' },
     landingPage: false,
+    // One file per request, held in memory while yoga parses the form: bounded here.
+    fetchAPI: createFetch({ formDataLimits: { fileSize: uploadLimitBytes, files: 1, fields: 2, fieldSize: 64 * 1024, parts: 3 } }),
     // CORS is the app's (@fastify/cors), one policy for /graphql and /api/v1.
     cors: false,
     maskedErrors: {

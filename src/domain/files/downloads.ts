@@ -18,6 +18,11 @@ export interface Download {
 
 export type DownloadAnswer = { allowed: true; download: Download } | { allowed: false; reason: 'unauthenticated' | 'forbidden' | 'notFound' };
 
+/** The REST route serving an asset's file or thumbnail (src/rest/v1/files.ts). */
+export function downloadPath(assetId: string, kind: DownloadKind): string {
+  return `/api/v1/assets/${assetId}/${kind === 'file' ? 'download' : 'thumbnail'}`;
+}
+
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Downloading an asset needs what reading it needs. */
 const downloadScope = rootFieldScopes.Query.asset;

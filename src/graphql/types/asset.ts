@@ -1,4 +1,5 @@
 import { assetTypes } from '../../domain/assets.ts';
+import { downloadPath } from '../../domain/files/downloads.ts';
 import type { AssetType } from '../../generated/prisma/enums.ts';
 import { builder } from '../builder.ts';
 import './library.ts';
@@ -76,6 +77,18 @@ export const FileAssetInterface = builder.prismaInterface('Asset', {
     mimeType: t.exposeString('mimeType', { nullable: true }),
     checksumSha256: t.exposeString('checksumSha256', { nullable: true }),
     thumbnailPath: t.exposeString('thumbnailPath', { nullable: true }),
+    downloadUrl: t.string({
+      nullable: true,
+      description: 'Where to GET the file, relative to this server (public assets need no key); null without a file.',
+      select: { filePath: true },
+      resolve: (asset) => (asset.filePath ? downloadPath(asset.id, 'file') : null),
+    }),
+    thumbnailUrl: t.string({
+      nullable: true,
+      description: 'Where to GET the thumbnail (WebP, 320 px wide), with the same access rule as the file; null without one.',
+      select: { thumbnailPath: true },
+      resolve: (asset) => (asset.thumbnailPath ? downloadPath(asset.id, 'thumbnail') : null),
+    }),
   }),
 });
 

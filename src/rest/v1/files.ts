@@ -1,4 +1,3 @@
-import multipart from '@fastify/multipart';
 import contentDisposition from 'content-disposition';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
@@ -34,15 +33,14 @@ interface FileRouteDeps {
 }
 
 export async function uploadRoutes(app: FastifyInstance, { db, files, authenticate }: FileRouteDeps) {
-  // The size limit is the domain's (it names the limit in its 413); busboy only bounds the form's other parts.
-  await app.register(multipart, { limits: { fileSize: Infinity, files: 1, fields: 10, fieldSize: 1024, parts: 20 } });
   const logInternal = (req: FastifyRequest) => (error: unknown) => req.log.error(describeInternalError(error), 'unexpected error');
 
   app.post('/uploads', async (req, reply) => {
     const principal = await authenticate(req.headers.authorization);
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
     if (!req.isMultipart()) return sendError(reply, 415, notMultipartMessage);
-    const part = await req.file().catch(() => undefined);
+    // The size limit is the domain's (its 413 names the limit); busboy only bounds the form's other parts.
+    const part = await req.file({ limits: { fileSize: Infinity, files: 1, fields: 10, fieldSize: 1024, parts: 20 } }).catch(() => undefined);
     if (!part || part.fieldname !== 'file') return sendError(reply, 400, 'A file part named file is required', 'file');
     const result = await executeOperation(
       UploadOperation,
