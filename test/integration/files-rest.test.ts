@@ -139,6 +139,18 @@ describe('POST /api/v1/uploads', () => {
     }
     expect(left).toEqual([]);
     expect(await t.database.db.upload.count({ where: { originalName: 'big.bin' } })).toBe(0);
+
+    // The same route over the real socket, completed this time.
+    const answer = await fetch(`http://127.0.0.1:${port}/api/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: (() => {
+        const form = new FormData();
+        form.append('file', new Blob(['over a socket']), 'socket.txt');
+        return form;
+      })(),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    expect(answer).toMatchObject({ status: 201, body: { data: { file_size: 13, mime_type: 'text/plain' } } });
   });
 });
 

@@ -50,7 +50,6 @@ export async function uploadRoutes(app: FastifyInstance, { db, files, authentica
     );
     // A refused upload (no scope) never read the file: drop the rest of the body.
     if (!part.file.readableEnded) part.file.resume();
-    if (req.raw.destroyed) return reply; // the client is gone; nothing was kept
     if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
     const upload = result.data.uploadFile;
     return reply.status(201).send({
