@@ -81,7 +81,8 @@ export interface NewAsset {
   filePath?: string | null;
 }
 
-function absoluteHttpUrl(value: string): URL | null {
+/** The one rule for URLs clients give us: absolute, http or https. */
+export function absoluteHttpUrl(value: string): URL | null {
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
