@@ -6,6 +6,7 @@ import {
   createAsset,
   defaultPerPage,
   findAssetPage,
+  findAssetsAfterCursor,
   maxPerPage,
   resolvePage,
   sortOrders,
@@ -114,11 +115,7 @@ builder.queryFields((t) => ({
     },
     totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
     resolve: (query, _root, args, ctx) =>
-      ctx.db.asset.findMany({
-        ...query,
-        where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-        orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
-      }),
+      findAssetsAfterCursor(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter, args.sort ?? undefined, args.order ?? undefined, query),
   }),
 
   asset: t.prismaField({
