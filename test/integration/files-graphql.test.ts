@@ -61,10 +61,10 @@ describe('uploadFile and createAsset over GraphQL', () => {
       status: 200,
       data: { uploadFile: { filePath: expect.stringMatching(/^\/uploads\/[0-9a-f-]{36}\.pdf$/), fileSize: pdf.length, mimeType: 'application/pdf', checksumSha256: sha256(pdf) } },
     });
-    const created = expectData(await graphql(t.app, key, CreateFromFile, { input: { title: 'Slides', assetType: 'pdf' as never, filePath: uploaded.data!.uploadFile.filePath } }))
+    const created = expectData(await graphql(t.app, key, CreateFromFile, { input: { title: 'Slides', assetType: 'PDF' as never, filePath: uploaded.data!.uploadFile.filePath } }))
       .createAsset as { id: string; downloadUrl: string };
     expect(created).toEqual({
-      __typename: 'PdfAsset', id: expect.any(String), assetType: 'pdf', filePath: uploaded.data!.uploadFile.filePath, fileSize: pdf.length,
+      __typename: 'PdfAsset', id: expect.any(String), assetType: 'PDF', filePath: uploaded.data!.uploadFile.filePath, fileSize: pdf.length,
       mimeType: 'application/pdf', checksumSha256: sha256(pdf), thumbnailPath: expect.stringMatching(/^\/uploads\/thumbnails\/.+\.webp$/),
       downloadUrl: `/api/v1/assets/${created.id}/download`, thumbnailUrl: `/api/v1/assets/${created.id}/thumbnail`, pageCount: 3, wordCount: 6,
     });
@@ -72,12 +72,12 @@ describe('uploadFile and createAsset over GraphQL', () => {
     expect(sha256(file.rawPayload)).toBe(sha256(pdf));
 
     const jpeg = await makeJpeg(300, 100, 8);
-    expect(expectData(await createFromFile(key, 'image', jpeg, 'turned.jpg')).createAsset).toMatchObject({ __typename: 'ImageAsset', width: 100, height: 300, mimeType: 'image/jpeg', fileSize: jpeg.length });
+    expect(expectData(await createFromFile(key, 'IMAGE', jpeg, 'turned.jpg')).createAsset).toMatchObject({ __typename: 'ImageAsset', width: 100, height: 300, mimeType: 'image/jpeg', fileSize: jpeg.length });
     const wav = makeWav(22_050, 44_100);
-    expect(expectData(await createFromFile(key, 'audio', wav, 'half.wav')).createAsset).toMatchObject({ __typename: 'AudioAsset', durationSeconds: 0.5, mimeType: 'audio/wav', thumbnailUrl: null });
+    expect(expectData(await createFromFile(key, 'AUDIO', wav, 'half.wav')).createAsset).toMatchObject({ __typename: 'AudioAsset', durationSeconds: 0.5, mimeType: 'audio/wav', thumbnailUrl: null });
     const docx = await makeDocx(['Alpha beta gamma.', 'Delta — epsilon 42.']);
-    expect(expectData(await createFromFile(key, 'document', docx, 'greek.docx')).createAsset).toMatchObject({ __typename: 'DocumentAsset', wordCount: 6, pageCount: null });
-    expect(expectData(await createFromFile(key, 'document', '## Heading two\n\n1. first item\n', 'list.md')).createAsset).toMatchObject({ mimeType: 'text/markdown', wordCount: 5 });
+    expect(expectData(await createFromFile(key, 'DOCUMENT', docx, 'greek.docx')).createAsset).toMatchObject({ __typename: 'DocumentAsset', wordCount: 6, pageCount: null });
+    expect(expectData(await createFromFile(key, 'DOCUMENT', '## Heading two\n\n1. first item\n', 'list.md')).createAsset).toMatchObject({ mimeType: 'text/markdown', wordCount: 5 });
     const thumbnail = await t.app.inject({ method: 'GET', url: `/api/v1/assets/${created.id}/thumbnail`, headers: { authorization: `Bearer ${key}` } });
     expect((await sharp(thumbnail.rawPayload).metadata()).width).toBe(320);
   });
@@ -100,9 +100,9 @@ describe('uploadFile and createAsset over GraphQL', () => {
   it('names the field when the file does not fit: another workspace\'s upload, a mismatched type', async () => {
     const key = await t.newKey();
     const theirs = await uploadFile(await t.newKey(), await makePdf([['x']]), 'theirs.pdf');
-    const foreign = await graphql(t.app, key, CreateFromFile, { input: { title: 'x', assetType: 'pdf' as never, filePath: theirs.data!.uploadFile.filePath } });
+    const foreign = await graphql(t.app, key, CreateFromFile, { input: { title: 'x', assetType: 'PDF' as never, filePath: theirs.data!.uploadFile.filePath } });
     expect(foreign.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'filePath' } });
-    const mismatched = await createFromFile(key, 'audio', await makePdf([['x']]), 'not-audio.pdf');
-    expect(mismatched.errors?.[0]).toMatchObject({ message: 'The file is application/pdf, which is not a audio file', extensions: { code: 'BAD_USER_INPUT', field: 'assetType' } });
+    const mismatched = await createFromFile(key, 'AUDIO', await makePdf([['x']]), 'not-audio.pdf');
+    expect(mismatched.errors?.[0]).toMatchObject({ message: 'The file is application/pdf, which does not fit asset type audio', extensions: { code: 'BAD_USER_INPUT', field: 'assetType' } });
   });
 });

@@ -218,8 +218,8 @@ describe('hostile and mismatched files answer 400 and create nothing', () => {
 
     const cases: [string, Buffer | string | null, string, string, RegExp][] = [
       ['pdf', pdf.subarray(0, Math.floor(pdf.length / 2)), 'file_path', 'pdf', /could not be read/],
-      ['pdf', await makePng(10, 10), 'asset_type', 'png', /^The file is image\/png, which is not a pdf file$/],
-      ['image', pdf, 'asset_type', 'pdf', /which is not a image file/],
+      ['pdf', await makePng(10, 10), 'asset_type', 'png', /^The file is image\/png, which does not fit asset type pdf$/],
+      ['image', pdf, 'asset_type', 'pdf', /which does not fit asset type image/],
       ['image', bomb, 'file_path', 'bomb', /declares 100000×100000 pixels/],
       ['image', (await makePng(400, 400)).subarray(0, 300), 'file_path', 'truncated png', /could not be read/],
       ['document', zipBomb, 'file_path', 'zip bomb', /expands to more than/],

@@ -54,7 +54,7 @@ export async function prepareFile(db: Db, files: Files, workspaceId: string, ass
   if (!upload) throw new ValidationError('filePath', 'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)');
   if (upload.assetId) throw new ValidationError('filePath', 'This upload is already attached to an asset');
   if (!accepts(upload.mimeType)) {
-    throw new ValidationError('assetType', `The file is ${upload.mimeType}, which is not a ${assetType} file`);
+    throw new ValidationError('assetType', `The file is ${upload.mimeType}, which does not fit asset type ${assetType}`);
   }
 
   const { metadata, thumbnail } = await files.storage.withLocalFile(upload.storageKey, async (path) => {

@@ -4,16 +4,20 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
 import type { Files } from '../../domain/files/index.ts';
+import { ValidationError } from '../../domain/errors.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
 import { downloadRoutes, notMultipartMessage, uploadRoutes } from './files.ts';
 import { notJsonMessage, sendError } from './errors.ts';
+import { toRestName } from './naming.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
 export async function restV1(app: FastifyInstance, { db, files, authenticate, bodyLimit }: { db: Db; files: Files; authenticate: Authenticate; bodyLimit: number }) {
   // Fastify refuses a body before any route runs; answer in the catalog's words.
   app.setErrorHandler((error: FastifyError, req, reply) => {
+    // A route may refuse a value in the contract's own words before any operation runs (./enums.ts).
+    if (error instanceof ValidationError) return sendError(reply, 400, error.message, toRestName(error.field));
     if (error.statusCode === 415) return sendError(reply, 415, req.url.split('?')[0].endsWith('/uploads') ? notMultipartMessage : notJsonMessage);
     if (error.statusCode === 413) return sendError(reply, 413, `Request body is larger than ${bodyLimit} bytes`);
     if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendError(reply, 400, 'The request body is empty; send a JSON object');
