@@ -77,7 +77,8 @@ async function odt(path: string): Promise<WorkerMetadata> {
   const content = await zip.file('content.xml')?.async('string');
   if (content === undefined) throw new Unreadable();
   const body = content.replace(/<\/text:(p|h)>|<text:(tab|line-break|s)\b[^>]*\/>/g, ' ').replace(/<[^>]+>/g, '');
-  const text = body.replace(/&(lt|gt|amp|quot|apos);/g, ' ');
+  const entities: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+  const text = body.replace(/&(lt|gt|amp|quot|apos);/g, (_, name: string) => entities[name]);
   return { wordCount: countWords(text) };
 }
 

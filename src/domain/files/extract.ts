@@ -82,7 +82,35 @@ function startWorker(job: ExtractJob, memoryMb: number): Worker {
  * a deadline: a hostile file (a zip bomb, a PDF that loops) costs at most `memoryMb` and
  * `timeoutMs`, then answers 400, and the server carries on.
  */
-export function extractInWorker(path: string, mime: string, limits: ExtractLimits): Promise<WorkerMetadata> {
+export async function extractInWorker(path: string, mime: string, limits: ExtractLimits): Promise<WorkerMetadata> {
+  await workerSlots.acquire();
+  try {
+    return await runWorker(path, mime, limits);
+  } finally {
+    workerSlots.release();
+  }
+}
+
+/** At most `maxWorkers` parsing workers at once (each may use EXTRACT_MEMORY_MB); the rest wait their turn. */
+const maxWorkers = 2;
+const workerSlots = {
+  busy: 0,
+  waiting: [] as (() => void)[],
+  async acquire() {
+    if (this.busy < maxWorkers) {
+      this.busy++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  },
+  release() {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy--;
+  },
+};
+
+function runWorker(path: string, mime: string, limits: ExtractLimits): Promise<WorkerMetadata> {
   return new Promise((resolve, reject) => {
     const worker = startWorker({ path, mime, thumbnailWidth }, limits.memoryMb);
     let settled = false;
