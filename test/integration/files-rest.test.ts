@@ -10,7 +10,7 @@ import { sweepUploads } from '../../src/domain/files/uploads.ts';
 import { createFiles } from '../../src/domain/files/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { useTestApp } from '../helpers/app.ts';
-import { makeDocx, makeJpeg, makePdf, makePng, makeWav, multipartBody } from '../helpers/files.ts';
+import { makeDocx, makeJpeg, makeOdt, makePdf, makePng, makeWav, multipartBody } from '../helpers/files.ts';
 import { checkBinaryAgainstOpenApi, rest } from '../helpers/rest.ts';
 
 const uploadLimit = 2 * 1024 * 1024;
@@ -197,6 +197,8 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     expect((await createFromFile(key, 'document', docx, 'notes.docx')).body.data).toMatchObject({
       mime_type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', file_size: docx.length, word_count: 11, page_count: null,
     });
+    const odt = await makeOdt(['Open documents count too,', 'R&D included.']);
+    expect((await createFromFile(key, 'document', odt, 'notes.odt')).body.data).toMatchObject({ mime_type: 'application/vnd.oasis.opendocument.text', word_count: 6, page_count: null });
     const markdown = '# Release notes\n\n- Faster uploads\n- Smaller thumbnails\n\n| a | b |\n|---|---|\n| one | two |\n';
     expect((await createFromFile(key, 'document', markdown, 'notes.md')).body.data).toMatchObject({ mime_type: 'text/markdown', word_count: 10 });
     const text = 'Plain text, with  spacing\tand\nnew lines — and a dash.';
