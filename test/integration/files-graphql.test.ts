@@ -7,7 +7,8 @@ import { expectData, graphql, useTestApp } from '../helpers/app.ts';
 import { makeDocx, makeJpeg, makePdf, makeWav, multipartBody } from '../helpers/files.ts';
 
 const uploadLimit = 256 * 1024;
-const t = useTestApp({ GRAPHQL_UPLOAD_LIMIT_BYTES: String(uploadLimit) });
+// The deadline has its own test (test/unit/extract-limits.test.ts); these check what is extracted.
+const t = useTestApp({ GRAPHQL_UPLOAD_LIMIT_BYTES: String(uploadLimit), EXTRACT_TIMEOUT_MS: '60000' });
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
