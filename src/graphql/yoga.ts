@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
-import type { Context } from './context.ts';
+import { createContext, type Context } from './context.ts';
 import { toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
 import { schema } from './schema.ts';
@@ -49,7 +49,7 @@ export function createGraphQLServer({ endpoint, db, authenticate, limitRules, on
     maskedErrors: {
       maskError: (error) => toClientError(error, onInternalError),
     },
-    context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
+    context: async ({ request }) => createContext(db, await authenticate(request.headers.get('authorization'))),
     plugins: [
       useValidationRules(limitRules),
       useFieldNamedVariableErrors,

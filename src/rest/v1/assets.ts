@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { graphql } from '../../generated/graphql/index.ts';
 import type { RestAssetFragment } from '../../generated/graphql/graphql.ts';
 import { executeOperation, fixedOperation } from '../../graphql/execute.ts';
-import type { Context } from '../../graphql/context.ts';
+import { createContext, type Context } from '../../graphql/context.ts';
 import { restEnumValue } from '../../graphql/enums.ts';
 import { describeInternalError, unauthenticatedMessage } from '../../graphql/errors.ts';
 import { toGraphQLEnum } from './enums.ts';
@@ -110,7 +110,7 @@ export function assetRoutes(app: FastifyInstance, { db, authenticate }: { db: Db
   app.addHook('onRequest', async (req, reply) => {
     const principal = await authenticate(req.headers.authorization);
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
-    contexts.set(req, { db, principal });
+    contexts.set(req, createContext(db, principal));
   });
   const contextOf = (req: FastifyRequest) => contexts.get(req)!;
   const logInternal = (req: FastifyRequest) => (error: unknown) => req.log.error(describeInternalError(error), 'unexpected error');
