@@ -26,7 +26,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   });
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
-  await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });
+  await app.register(cors, { origin: '*', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600 });
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');

@@ -6,9 +6,12 @@ import type { Db } from '../../db/client.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
+import { collectionRoutes } from './collections.ts';
 import { notJsonMessage, sendError } from './errors.ts';
+import { libraryRoutes } from './libraries.ts';
 import { toRestName } from './naming.ts';
 import { openApiDocument } from './openapi.ts';
+import { authenticatedShim } from './shim.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
 export async function restV1(app: FastifyInstance, { db, authenticate, bodyLimit }: { db: Db; authenticate: Authenticate; bodyLimit: number }) {
@@ -25,7 +28,12 @@ export async function restV1(app: FastifyInstance, { db, authenticate, bodyLimit
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
 
-  await app.register(async (scope) => assetRoutes(scope, { db, authenticate }));
+  await app.register(async (scope) => {
+    const shim = authenticatedShim(scope, { db, authenticate });
+    assetRoutes(scope, shim);
+    collectionRoutes(scope, shim);
+    libraryRoutes(scope, shim);
+  });
 
   app.get('/openapi.json', async () => openApiDocument);
 }
