@@ -177,7 +177,7 @@ describe('library scopes and workspaces', () => {
       await graphql(t.app, stranger, UpdateLibrary, { id: library.id, input: { name: 'x' } }),
       await graphql(t.app, stranger, DeleteLibrary, { id: library.id }),
     ]) {
-      expect(response.data === null || response.data?.library === null).toBe(true);
+      expect(response.data === null || (response.data as { library?: unknown }).library === null).toBe(true);
       if (response.errors) expect(response.errors[0].extensions?.code).toBe('NOT_FOUND');
     }
     expect((await rest(t.app, owner, 'get', `/api/v1/libraries/${library.id}`)).body.data.name).toBe('Private');

@@ -9,6 +9,8 @@ import {
   restoreAsset,
   updateAsset,
   defaultPerPage,
+  findAssetPage,
+  findAssetsAfterCursor,
   maxPerPage,
   resolvePage,
   sortOrders,
@@ -121,7 +123,7 @@ builder.queryFields((t) => ({
       const workspaceId = workspaceOf(ctx);
       return {
         ...page,
-        items: (query) => ctx.db.asset.findMany({ ...query, where: visibleAssets(workspaceId, filter), orderBy, skip: page.skip, take: page.perPage }),
+        items: (query) => findAssetPage(ctx.db, { where: visibleAssets(workspaceId, filter), orderBy, skip: page.skip, take: page.perPage }, query),
         total: () => countAssets(ctx.db, workspaceId, filter),
       };
     },
@@ -141,11 +143,7 @@ builder.queryFields((t) => ({
     },
     totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
     resolve: (query, _root, args, ctx) =>
-      ctx.db.asset.findMany({
-        ...query,
-        where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-        orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
-      }),
+      findAssetsAfterCursor(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter, args.sort ?? undefined, args.order ?? undefined, query),
   }),
 
   asset: t.prismaField({
