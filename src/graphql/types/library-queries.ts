@@ -144,7 +144,7 @@ builder.mutationFields((t) => ({
   }),
   deleteLibrary: t.prismaField({
     type: LibraryRef,
-    description: 'Deletes a library for good and answers it as it was; its assets stay, in no library.',
+    description: 'Deletes a library for good and answers it as it was (assetCount 0: its assets stay, in no library).',
     authScopes: scopeRule('Mutation', 'deleteLibrary'),
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => deleteLibrary(ctx.db, workspaceOf(ctx), args.id, query),

@@ -238,7 +238,7 @@ export const openApiDocument = {
       delete: {
         operationId: 'deleteLibrary',
         summary: 'Delete a library',
-        description: 'Required scope: `write:libraries`. Deletes the library for good; its assets stay, in no library. Answers the library as it was.',
+        description: 'Required scope: `write:libraries`. Deletes the library for good; its assets stay, in no library. Answers the library as it was, with `asset_count` 0 (its assets have left it).',
         parameters: [libraryId],
         responses: { 200: json('LibraryEnvelope', 'The library that was deleted.'), ...readErrors, 404: libraryNotFound },
       },
