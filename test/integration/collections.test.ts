@@ -142,4 +142,16 @@ describe('collection items', () => {
     expect(expectData(await graphql(t.app, stranger, Items, { id: box })).asset).toBeNull();
     expect(await itemIds(owner, box)).toEqual([a]);
   });
+
+  it('never make a cycle from two concurrent adds that each alone would be fine', async () => {
+    const key = await t.newKey();
+    const first = await create(key, 'First', 'collection');
+    const second = await create(key, 'Second', 'collection');
+    const [one, two] = await Promise.all([
+      rest(t.app, key, 'post', `/api/v1/assets/${first}/items`, { json: { asset_ids: [second] } }),
+      rest(t.app, key, 'post', `/api/v1/assets/${second}/items`, { json: { asset_ids: [first] } }),
+    ]);
+    expect([one.status, two.status].sort()).toEqual([200, 400]);
+    expect([...(await itemIds(key, first)), ...(await itemIds(key, second))]).toHaveLength(1);
+  });
 });

@@ -13,7 +13,7 @@ const Update = gql(`
 `);
 const Delete = gql(`mutation ManageDelete($id: ID!) { deleteAsset(id: $id) { id title } }`);
 const Restore = gql(`mutation ManageRestore($id: ID!) { restoreAsset(id: $id) { id slug } }`);
-const Get = gql(`query ManageGet($id: ID!) { asset(id: $id) { id title } }`);
+const Get = gql(`query ManageGet($id: ID!) { asset(id: $id) { id title } node(id: $id) { id } }`);
 
 const create = async (key: string, json: Record<string, unknown>) => {
   const response = await rest(t.app, key, 'post', '/api/v1/assets', { json });
@@ -90,7 +90,7 @@ describe('DELETE /api/v1/assets/{id}, restore, and their GraphQL mutations', () 
     const list = await rest(t.app, key, 'get', '/api/v1/assets?asset_type=pdf');
     expect(list.body.data.map((a: { id: string }) => a.id)).toEqual([kept.id]);
     expect(list.body.pagination.total).toBe(1);
-    expect(expectData(await graphql(t.app, key, Get, { id: gone.id })).asset).toBeNull();
+    expect(expectData(await graphql(t.app, key, Get, { id: gone.id }))).toEqual({ asset: null, node: null });
 
     // Deleting again: the asset is not found, as for any lookup.
     expect(await rest(t.app, key, 'delete', `/api/v1/assets/${gone.id}`)).toMatchObject({ status: 404, body: { error: 'Not found', message: 'Asset not found' } });

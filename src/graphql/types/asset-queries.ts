@@ -50,14 +50,9 @@ type AssetRows = Promise<Record<string, unknown>[]>;
  * page, and how to read its rows and its total. Each list brings its own readers, so that nested
  * lists can batch them (../loaders.ts).
  */
-export interface AssetPageShape {
-  page: number;
-  perPage: number;
-  skip: number;
+export interface AssetPageShape extends OffsetPage {
   /** The page's assets, read with the selection plugin-prisma made for them. */
   items(query: { select?: Prisma.AssetSelect }, ctx: Context): AssetRows;
-  /** How many assets the whole list holds. */
-  total(ctx: Context): Promise<number>;
 }
 
 export const AssetPage = builder.objectRef<AssetPageShape>('AssetPage').implement({
@@ -67,19 +62,31 @@ export const AssetPage = builder.objectRef<AssetPageShape>('AssetPage').implemen
       type: [AssetInterface],
       resolve: (query, page, _args, ctx) => page.items(query, ctx) as never,
     }),
-    page: t.exposeInt('page'),
-    perPage: t.exposeInt('perPage', { description: `Clamped to ${maxPerPage}.` }),
-    // Counted only when asked for: a page that shows no total costs one statement.
-    total: t.int({ resolve: (page, _args, ctx) => totalOnce(page, ctx) }),
-    totalPages: t.int({
-      resolve: async (page, _args, ctx) => Math.ceil((await totalOnce(page, ctx)) / page.perPage),
-    }),
+    ...offsetPageFields(t),
   }),
 });
 
+/** What every offset page shows besides its items: where it is, and the list's total. */
+export interface OffsetPage {
+  page: number;
+  perPage: number;
+  skip: number;
+  total(ctx: Context): Promise<number>;
+}
+
+export function offsetPageFields<P extends OffsetPage>(t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, P>) {
+  return {
+    page: t.int({ resolve: (page) => page.page }),
+    perPage: t.int({ description: `Clamped to ${maxPerPage}.`, resolve: (page) => page.perPage }),
+    // Counted only when asked for: a page that shows no total costs one statement.
+    total: t.int({ resolve: (page, _args, ctx) => totalOnce(page, ctx) }),
+    totalPages: t.int({ resolve: async (page, _args, ctx) => Math.ceil((await totalOnce(page, ctx)) / page.perPage) }),
+  };
+}
+
 const totals = new WeakMap<object, Promise<number>>();
 /** A page's total, counted once for both `total` and `totalPages`. */
-export function totalOnce<P extends { total(ctx: Context): Promise<number> }>(page: P, ctx: Context): Promise<number> {
+function totalOnce(page: OffsetPage, ctx: Context): Promise<number> {
   let total = totals.get(page);
   if (!total) {
     total = page.total(ctx);
@@ -88,10 +95,14 @@ export function totalOnce<P extends { total(ctx: Context): Promise<number> }>(pa
   return total;
 }
 
-/** The arguments of every list of assets that can be filtered and sorted: `assets`, `Library.assets`. */
-export const assetListArgs = (t: ArgBuilder<BuilderTypes>) => ({
+/** The arguments of every offset-paginated list. */
+export const pageArgs = (t: ArgBuilder<BuilderTypes>) => ({
   page: t.int({ defaultValue: 1 }),
   perPage: t.int({ defaultValue: defaultPerPage, description: `At most ${maxPerPage}; larger values are clamped.` }),
+});
+
+export const assetListArgs = (t: ArgBuilder<BuilderTypes>) => ({
+  ...pageArgs(t),
   filter: t({ type: AssetFilterInput, required: false }),
   sort: t({ type: AssetSortEnum, defaultValue: 'createdAt' }),
   order: t({ type: SortOrderEnum, defaultValue: 'desc' }),

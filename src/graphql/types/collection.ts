@@ -1,5 +1,5 @@
 import { scopeRule } from '../../auth/scopes.ts';
-import { resolvePage, defaultPerPage, maxPerPage } from '../../domain/assets.ts';
+import { resolvePage } from '../../domain/assets.ts';
 import {
   addCollectionItems,
   itemOrder,
@@ -10,7 +10,7 @@ import {
 } from '../../domain/collections.ts';
 import { builder } from '../builder.ts';
 import { CollectionAssetRef } from './asset.ts';
-import { AssetPage, workspaceOf } from './asset-queries.ts';
+import { AssetPage, pageArgs, workspaceOf } from './asset-queries.ts';
 
 /**
  * A collection's items, in order, batched over a page of collections: each shape of request
@@ -20,10 +20,7 @@ builder.objectField(CollectionAssetRef, 'items', (t) =>
   t.field({
     type: AssetPage,
     description: "The collection's members in its order (deleted members drop out until restored).",
-    args: {
-      page: t.arg.int({ defaultValue: 1 }),
-      perPage: t.arg.int({ defaultValue: defaultPerPage, description: `At most ${maxPerPage}; larger values are clamped.` }),
-    },
+    args: pageArgs(t.arg),
     resolve: (collection, args, ctx) => {
       const page = resolvePage(args);
       const workspaceId = workspaceOf(ctx);

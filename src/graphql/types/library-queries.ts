@@ -1,10 +1,10 @@
 import { scopeRule } from '../../auth/scopes.ts';
-import { defaultPerPage, maxPerPage, resolvePage, visibleAssets, type AssetFilter } from '../../domain/assets.ts';
+import { resolvePage, visibleAssets, type AssetFilter } from '../../domain/assets.ts';
 import { isUuid } from '../../domain/ids.ts';
 import { createLibrary, deleteLibrary, libraryOrder, maxLibraryNameLength, updateLibrary, visibleLibraries } from '../../domain/libraries.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
-import { AssetPage, assetListArgs, assetListRequest, totalOnce, workspaceOf } from './asset-queries.ts';
+import { AssetPage, assetListArgs, assetListRequest, offsetPageFields, pageArgs, workspaceOf, type OffsetPage } from './asset-queries.ts';
 import { LibraryRef } from './library.ts';
 
 /**
@@ -63,12 +63,8 @@ builder.objectFields(LibraryRef, (t) => ({
   }),
 }));
 
-interface LibraryPageShape {
-  page: number;
-  perPage: number;
-  skip: number;
+interface LibraryPageShape extends OffsetPage {
   workspaceId: string;
-  total(ctx: Context): Promise<number>;
 }
 
 const LibraryPage = builder.objectRef<LibraryPageShape>('LibraryPage').implement({
@@ -79,10 +75,7 @@ const LibraryPage = builder.objectRef<LibraryPageShape>('LibraryPage').implement
       resolve: (query, page, _args, ctx) =>
         ctx.db.library.findMany({ ...query, where: visibleLibraries(page.workspaceId), orderBy: libraryOrder, skip: page.skip, take: page.perPage }),
     }),
-    page: t.exposeInt('page'),
-    perPage: t.exposeInt('perPage', { description: `Clamped to ${maxPerPage}.` }),
-    total: t.int({ resolve: (page, _args, ctx) => totalOnce(page, ctx) }),
-    totalPages: t.int({ resolve: async (page, _args, ctx) => Math.ceil((await totalOnce(page, ctx)) / page.perPage) }),
+    ...offsetPageFields(t),
   }),
 });
 
@@ -91,10 +84,7 @@ builder.queryFields((t) => ({
     type: LibraryPage,
     description: 'Offset-paginated libraries of your workspace, by name (the page the REST list serves).',
     authScopes: scopeRule('Query', 'libraries'),
-    args: {
-      page: t.arg.int({ defaultValue: 1 }),
-      perPage: t.arg.int({ defaultValue: defaultPerPage, description: `At most ${maxPerPage}; larger values are clamped.` }),
-    },
+    args: pageArgs(t.arg),
     resolve: (_root, args, ctx) => {
       const workspaceId = workspaceOf(ctx);
       return { ...resolvePage(args), workspaceId, total: () => ctx.db.library.count({ where: visibleLibraries(workspaceId) }) };
