@@ -36,7 +36,7 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
   logRequests(app);
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
-  await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });
+  await app.register(cors, { origin: '*', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600 });
   // Multipart bodies are left unread until a handler streams them: /api/v1/uploads through
   // @fastify/multipart, /graphql through yoga (the GraphQL multipart request spec).
   await app.register(multipart);

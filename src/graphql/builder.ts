@@ -29,6 +29,8 @@ export const builder = new SchemaBuilder<{
   AuthScopes: Record<Scope, boolean>;
   DefaultFieldNullability: false;
   Scalars: {
+    // graphql-js hands every ID input over as a string.
+    ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date };
     URL: { Input: string | null; Output: string };
     SafeInt: { Input: number; Output: number };
@@ -62,6 +64,9 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
   },
 });
+
+/** The builder's type parameters, for helpers that build fields outside a `fields` callback. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 builder.addScalarType('DateTime', DateTimeResolver);
 /**

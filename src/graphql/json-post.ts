@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { Db } from '../db/client.ts';
 import type { Files } from '../domain/files/index.ts';
+import { createContext } from './context.ts';
 import { executeOperation } from './execute.ts';
 import { schema } from './schema.ts';
 
@@ -102,7 +103,7 @@ export function createJsonPostHandler({ db, files, authenticate, limitRules, onI
     if (!operation || operation.operation === 'subscription') return false;
 
     const principal = await authenticate(req.headers.authorization);
-    const result = await executeOperation(document, params.variables ?? undefined, { db, files, principal }, onInternalError, operationName);
+    const result = await executeOperation(document, params.variables ?? undefined, createContext(db, files, principal), onInternalError, operationName);
     // Always 200, as yoga answers these requests: the errors executeOperation returns are masked
     // GraphQL errors, without the `extensions.http` that would give yoga another status.
     reply.status(200).header('content-type', `${mediaType}; charset=utf-8`).send(JSON.stringify(result));

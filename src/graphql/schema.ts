@@ -2,7 +2,9 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './types/asset.ts';
 import './types/asset-queries.ts';
+import './types/collection.ts';
 import './types/library.ts';
+import './types/library-queries.ts';
 import './types/node.ts';
 import './types/files.ts';
 

@@ -5,7 +5,7 @@ import type { Authenticate } from '../auth/authenticate.ts';
 import type { ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
 import type { Files } from '../domain/files/index.ts';
-import type { Context } from './context.ts';
+import { createContext, type Context } from './context.ts';
 import { toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
 import { schema } from './schema.ts';
@@ -56,7 +56,7 @@ export function createGraphQLServer({ endpoint, db, files, authenticate, limitRu
     maskedErrors: {
       maskError: (error) => toClientError(error, onInternalError),
     },
-    context: async ({ request }) => ({ db, files, principal: await authenticate(request.headers.get('authorization')) }),
+    context: async ({ request }) => createContext(db, files, await authenticate(request.headers.get('authorization'))),
     plugins: [
       useValidationRules(limitRules),
       useFieldNamedVariableErrors,

@@ -12,7 +12,7 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats.default(ajv);
 ajv.addSchema(openApiDocument, 'openapi.json');
 
-type Method = 'get' | 'post' | 'head';
+type Method = 'get' | 'post' | 'head' | 'put' | 'patch' | 'delete';
 const paths = openApiDocument.paths as Record<string, Partial<Record<Method, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>>;
 
 function routeOf(url: string): string {

@@ -1,4 +1,5 @@
 import { downloadPath } from '../../domain/files/downloads.ts';
+import { scopeRule } from '../../auth/scopes.ts';
 import { builder } from '../builder.ts';
 import { assetTypeNameOf, AssetTypeEnum } from './asset-types.ts';
 import './library.ts';
@@ -37,7 +38,8 @@ export const AssetInterface = builder.prismaInterface('Asset', {
     isPublic: t.boolean({ description: 'Downloadable without a key.', resolve: (asset) => asset.isPublic }),
     createdAt: t.field({ type: 'DateTime', resolve: (asset) => asset.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (asset) => asset.updatedAt }),
-    library: t.relation('library', { nullable: true }),
+    libraryId: t.exposeID('libraryId', { nullable: true, description: 'The library the asset is in, or null.' }),
+    library: t.relation('library', { nullable: true, authScopes: scopeRule('Asset', 'library') }),
   }),
 });
 
@@ -151,10 +153,11 @@ builder.prismaObject('Asset', {
   }),
 });
 
-builder.prismaObject('Asset', {
+export const CollectionAssetRef = builder.prismaObject('Asset', {
   variant: 'CollectionAsset',
   interfaces: [NodeInterface, AssetInterface],
   select,
+  // Its items: ./collection.ts.
   fields: () => ({}),
 });
 

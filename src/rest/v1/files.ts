@@ -6,6 +6,7 @@ import type { Db } from '../../db/client.ts';
 import { countDownload, findDownload, type DownloadKind } from '../../domain/files/downloads.ts';
 import type { Files } from '../../domain/files/index.ts';
 import { graphql } from '../../generated/graphql/index.ts';
+import { createContext } from '../../graphql/context.ts';
 import { describeInternalError, unauthenticatedMessage } from '../../graphql/errors.ts';
 import { executeOperation, fixedOperation } from '../../graphql/execute.ts';
 import { sendError, sendGraphQLError } from './errors.ts';
@@ -45,7 +46,7 @@ export async function uploadRoutes(app: FastifyInstance, { db, files, authentica
     const result = await executeOperation(
       UploadOperation,
       { file: { name: part.filename, stream: () => part.file } },
-      { db, files, principal },
+      createContext(db, files, principal),
       logInternal(req),
     );
     // A refused upload (no scope) never read the file: drop the rest of the body.

@@ -8,9 +8,12 @@ import { ValidationError } from '../../domain/errors.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
 import { downloadRoutes, notMultipartMessage, uploadRoutes } from './files.ts';
+import { collectionRoutes } from './collections.ts';
 import { notJsonMessage, sendError } from './errors.ts';
+import { libraryRoutes } from './libraries.ts';
 import { toRestName } from './naming.ts';
 import { openApiDocument } from './openapi.ts';
+import { authenticatedShim } from './shim.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
 export async function restV1(app: FastifyInstance, { db, files, authenticate, bodyLimit }: { db: Db; files: Files; authenticate: Authenticate; bodyLimit: number }) {
@@ -27,7 +30,12 @@ export async function restV1(app: FastifyInstance, { db, files, authenticate, bo
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
 
-  await app.register(async (scope) => assetRoutes(scope, { db, files, authenticate }));
+  await app.register(async (scope) => {
+    const shim = authenticatedShim(scope, { db, files, authenticate });
+    assetRoutes(scope, shim);
+    collectionRoutes(scope, shim);
+    libraryRoutes(scope, shim);
+  });
   await app.register(async (scope) => uploadRoutes(scope, { db, files, authenticate }));
   await app.register(async (scope) => downloadRoutes(scope, { db, files, authenticate }));
 
