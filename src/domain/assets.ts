@@ -4,10 +4,15 @@ import type { Db } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { AssetType } from '../generated/prisma/enums.ts';
 import { ValidationError } from './errors.ts';
+import { checkText } from './text.ts';
 
 /** The rules of assets, shared by every face of the API. */
 
 export const maxTitleLength = 500;
+export const maxDescriptionLength = 10_000;
+/** Browsers and CDNs commonly stop at ~2,000 characters; longer URLs are not links anyone can use. */
+export const maxExternalUrlLength = 2048;
+export const maxSearchLength = 200;
 export const maxPerPage = 100;
 export const defaultPerPage = 20;
 /** The nine asset types, in the order the contract lists them. */
@@ -30,6 +35,7 @@ export function visibleAssets(workspaceId: string, filter: AssetFilter = {}): Pr
   const where: Prisma.AssetWhereInput = { workspaceId, deletedAt: null };
   if (filter.assetType) where.assetType = filter.assetType;
   if (filter.search) {
+    checkText('search', 'Search', filter.search, 'line', maxSearchLength);
     // Prisma passes `contains` to ILIKE as is: escape its wildcards so every character is literal.
     const literal = filter.search.replace(/[\\%_]/g, '\\$&');
     where.OR = [
@@ -55,6 +61,17 @@ export async function countAssets(db: Db, workspaceId: string, filter: AssetFilt
 /** Stable order: ties are broken by id in the same direction. */
 export function assetOrder(sort: AssetSort = 'createdAt', order: SortOrder = 'desc'): Prisma.AssetOrderByWithRelationInput[] {
   return [{ [sort]: order }, { id: order }];
+}
+
+/**
+ * A connection cursor names an asset, and the database orders the page from that row. A cursor
+ * naming an asset of another workspace, or none, is refused like a malformed one (`field` is
+ * `after` or `before`), so cursors reveal neither existence nor order.
+ */
+export async function checkCursorAsset(db: Db, workspaceId: string, assetId: unknown, field: string, cursor: string) {
+  const isUuid = typeof assetId === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(assetId);
+  const found = isUuid && (await db.asset.findFirst({ where: { id: assetId, workspaceId }, select: { id: true } }));
+  if (!found) throw new ValidationError(field, `Invalid cursor: ${cursor}`);
 }
 
 export interface PageRequest {
@@ -112,9 +129,9 @@ export function videoEmbedFor(url: URL): string | null {
 export function validateNewAsset(input: NewAsset) {
   const title = input.title?.trim() ?? '';
   if (!title) throw new ValidationError('title', 'Title is required');
-  if ([...title].length > maxTitleLength) {
-    throw new ValidationError('title', `Title must be at most ${maxTitleLength} characters`);
-  }
+  checkText('title', 'Title', title, 'line', maxTitleLength);
+  const description = input.description?.trim() || null;
+  if (description) checkText('description', 'Description', description, 'multiline', maxDescriptionLength);
   if (!input.assetType) throw new ValidationError('assetType', 'Asset type is required');
   const assetType = input.assetType;
 
@@ -122,6 +139,7 @@ export function validateNewAsset(input: NewAsset) {
   let videoEmbed: string | null = null;
   const rawUrl = input.externalUrl?.trim();
   if (rawUrl) {
+    checkText('externalUrl', 'External URL', rawUrl, 'line', maxExternalUrlLength);
     const url = absoluteHttpUrl(rawUrl);
     if (!url) throw new ValidationError('externalUrl', 'External URL must be an absolute http or https URL');
     externalUrl = rawUrl;
@@ -141,7 +159,7 @@ export function validateNewAsset(input: NewAsset) {
 
   return {
     title,
-    description: input.description?.trim() || null,
+    description,
     assetType,
     externalUrl,
     videoEmbed,

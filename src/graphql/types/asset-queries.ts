@@ -2,6 +2,7 @@ import { scopeRule } from '../../auth/scopes.ts';
 import {
   assetOrder,
   assetSorts,
+  checkCursorAsset,
   countAssets,
   createAsset,
   defaultPerPage,
@@ -114,12 +115,15 @@ builder.queryFields((t) => ({
       order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
     },
     totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.asset.findMany({
+    resolve: async (query, _root, args, ctx) => {
+      const workspaceId = workspaceOf(ctx);
+      if (query.cursor) await checkCursorAsset(ctx.db, workspaceId, query.cursor.id, args.after ? 'after' : 'before', (args.after ?? args.before)!);
+      return ctx.db.asset.findMany({
         ...query,
-        where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
+        where: visibleAssets(workspaceId, (args.filter ?? {}) as AssetFilter),
         orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
-      }),
+      });
+    },
   }),
 
   asset: t.prismaField({
