@@ -1,15 +1,17 @@
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
-import { queryLimitRules } from './graphql/limits.ts';
+import { queryLimitRules, queryParseOptions } from './graphql/limits.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
+import { addAccessControl } from './http/access.ts';
+import { frameworkErrors, graphqlEndpoint, httpErrorHandler, notFoundHandler } from './http/errors.ts';
+import { redactedLogPaths, requestLogSerializers } from './http/logging.ts';
+import { addTimeouts, serverTimeoutOptions } from './http/timeouts.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
-
-const graphqlEndpoint = '/graphql';
 
 export interface AppDeps {
   config: Config;
@@ -19,25 +21,33 @@ export interface AppDeps {
 /** The HTTP app: /graphql, /api/v1, health. Never listens; src/index.ts and the tests do. */
 export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: requestLogSerializers, redact: redactedLogPaths },
     bodyLimit: config.bodyLimit,
     // Clients see our error shapes, never Fastify's defaults with internals.
     return503OnClosing: true,
+    frameworkErrors,
+    ...serverTimeoutOptions(config),
   });
+  addTimeouts(app, config);
+  app.setErrorHandler(httpErrorHandler(config.bodyLimit));
+  app.setNotFoundHandler(notFoundHandler);
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
   await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
+  await addAccessControl(app, config, authenticate);
+  const principalOf = (req: FastifyRequest) => req.principal;
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
   const limitRules = queryLimitRules(config);
-  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, authenticate, limitRules, onInternalError }) : null;
+  const parseOptions = queryParseOptions(config);
+  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, principalOf, limitRules, parseOptions, onInternalError }) : null;
   // graphql-yoga (~10-20 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
-      createGraphQLServer({ endpoint: graphqlEndpoint, db, authenticate, limitRules, onInternalError }),
+      createGraphQLServer({ endpoint: graphqlEndpoint, db, principalOf, limitRules, parseOptions, onInternalError }),
     ));
   app.route({
     url: graphqlEndpoint,
@@ -55,7 +65,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
     },
   });
 
-  await app.register(restV1, { prefix: '/api/v1', db, authenticate, bodyLimit: config.bodyLimit });
+  await app.register(restV1, { prefix: '/api/v1', db, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -2,7 +2,16 @@ import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.ts';
 import { verifyApiKey, type Principal } from './keys.ts';
 
-export type Authenticate = (authorization: string | null | undefined) => Promise<Principal | null>;
+export interface Authenticate {
+  (authorization: string | null | undefined): Promise<Principal | null>;
+  /** The principal when the key is verified and remembered, without touching the database; else undefined. */
+  cached(authorization: string | null | undefined): Principal | undefined;
+}
+
+function bearerKey(authorization: string | null | undefined): string | null {
+  if (!authorization) return null;
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null;
+}
 
 /**
  * Resolves `Authorization: Bearer <key>` to the key's principal, or null when there is no header
@@ -14,15 +23,18 @@ export type Authenticate = (authorization: string | null | undefined) => Promise
  */
 export function createAuthenticator(db: Db, { cacheTtlMs }: { cacheTtlMs: number }): Authenticate {
   const cache = cacheTtlMs > 0 ? new LRUCache<string, Principal>({ max: 10_000, ttl: cacheTtlMs }) : null;
-  return async (authorization) => {
-    if (!authorization) return null;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) return null;
-    const key = match[1];
+  const authenticate = async (authorization: string | null | undefined) => {
+    const key = bearerKey(authorization);
+    if (!key) return null;
     const cached = cache?.get(key);
     if (cached) return cached;
     const principal = await verifyApiKey(db, key);
     if (principal) cache?.set(key, principal);
     return principal;
   };
+  const cached = (authorization: string | null | undefined) => {
+    const key = bearerKey(authorization);
+    return key ? cache?.get(key) : undefined;
+  };
+  return Object.assign(authenticate, { cached });
 }

@@ -12,6 +12,8 @@ export const defaultWorkspaceSlug = 'default';
 const lastUsedResolutionMs = 60_000;
 
 export interface Principal {
+  /** The API key's id: rate limits and revocations are per key. */
+  keyId: string;
   workspaceId: string;
   scopes: ReadonlySet<string>;
 }
@@ -62,7 +64,7 @@ export async function verifyApiKey(db: Db, presented: string): Promise<Principal
     // Bookkeeping only: a failed write must not fail the request.
     db.apiKey.update({ where: { id: record.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
   }
-  return { workspaceId: record.workspaceId, scopes: new Set(record.scopes) };
+  return { keyId: record.id, workspaceId: record.workspaceId, scopes: new Set(record.scopes) };
 }
 
 export async function listApiKeys(db: Db) {

@@ -1,7 +1,7 @@
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticate } from '../auth/authenticate.ts';
-import type { ValidationRule } from 'graphql';
+import type { Principal } from '../auth/keys.ts';
+import { parse, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
 import type { Context } from './context.ts';
 import { toClientError } from './errors.ts';
@@ -19,9 +19,12 @@ const useFieldNamedVariableErrors: Plugin = {
   }),
 };
 
-/** Adds the depth/cost/alias limits (./limits.ts) to yoga's validation, as the JSON POST path does. */
-function useValidationRules(rules: ValidationRule[]): Plugin {
-  return { onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule) };
+/** Adds the query limits (./limits.ts) to yoga's parsing and validation, as the JSON POST path does. */
+function useQueryLimits(rules: ValidationRule[], parseOptions: ParseOptions): Plugin {
+  return {
+    onParse: ({ setParseFn }) => setParseFn((source) => parse(source, parseOptions)),
+    onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule),
+  };
 }
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
@@ -29,12 +32,13 @@ export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 export interface GraphQLServerOptions {
   endpoint: string;
   db: Db;
-  authenticate: Authenticate;
+  principalOf: (req: FastifyRequest) => Principal | null | Promise<Principal | null>;
   limitRules: ValidationRule[];
+  parseOptions: ParseOptions;
   onInternalError: (error: unknown) => void;
 }
 
-export function createGraphQLServer({ endpoint, db, authenticate, limitRules, onInternalError }: GraphQLServerOptions) {
+export function createGraphQLServer({ endpoint, db, principalOf, limitRules, parseOptions, onInternalError }: GraphQLServerOptions) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: endpoint,
@@ -49,9 +53,9 @@ export function createGraphQLServer({ endpoint, db, authenticate, limitRules, on
     maskedErrors: {
       maskError: (error) => toClientError(error, onInternalError),
     },
-    context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
+    context: async ({ req }) => ({ db, principal: await principalOf(req) }),
     plugins: [
-      useValidationRules(limitRules),
+      useQueryLimits(limitRules, parseOptions),
       useFieldNamedVariableErrors,
     ],
   });

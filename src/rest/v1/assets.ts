@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
 import { graphql } from '../../generated/graphql/index.ts';
 import type { RestAssetFragment } from '../../generated/graphql/graphql.ts';
@@ -101,12 +100,12 @@ const writableFields = {
   file_path: 'filePath',
 } as const;
 
-export function assetRoutes(app: FastifyInstance, { db, authenticate }: { db: Db; authenticate: Authenticate }) {
-  // Every route needs a key: without a valid one the answer is 401 before the body is even
-  // read. Which scope a key needs is the schema's business.
+export function assetRoutes(app: FastifyInstance, { db }: { db: Db }) {
+  // Every route needs a key: without a valid one (verified before the body is read, in
+  // src/http/access.ts) the answer is 401. Which scope a key needs is the schema's business.
   const contexts = new WeakMap<FastifyRequest, Context>();
   app.addHook('onRequest', async (req, reply) => {
-    const principal = await authenticate(req.headers.authorization);
+    const principal = req.principal;
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
     contexts.set(req, { db, principal });
   });

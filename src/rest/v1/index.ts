@@ -1,27 +1,25 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
-import { notJsonMessage, sendError } from './errors.ts';
+import { requestErrorAnswer } from '../../http/errors.ts';
+import { sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
-export async function restV1(app: FastifyInstance, { db, authenticate, bodyLimit }: { db: Db; authenticate: Authenticate; bodyLimit: number }) {
+export async function restV1(app: FastifyInstance, { db, bodyLimit }: { db: Db; bodyLimit: number }) {
   // Fastify refuses a body before any route runs; answer in the catalog's words.
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    if (error.statusCode === 415) return sendError(reply, 415, notJsonMessage);
-    if (error.statusCode === 413) return sendError(reply, 413, `Request body is larger than ${bodyLimit} bytes`);
-    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendError(reply, 400, 'The request body is empty; send a JSON object');
-    if (error.statusCode === 400) return sendError(reply, 400, 'The request body is not valid JSON');
+    const answer = requestErrorAnswer(error, bodyLimit);
+    if (answer) return sendError(reply, answer.status, answer.message);
     req.log.error(describeInternalError(error), 'unexpected error');
     return sendError(reply, 500, 'An unexpected error occurred');
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
 
-  await app.register(async (scope) => assetRoutes(scope, { db, authenticate }));
+  await app.register(async (scope) => assetRoutes(scope, { db }));
 
   app.get('/openapi.json', async () => openApiDocument);
 }
