@@ -39,6 +39,8 @@ export interface Config {
   rateLimitUnauthenticatedPerMinute: number;
   /** `redis://…` shares rate limits (and key revocations) across gateway processes; unset: in memory. */
   redisUrl: string | undefined;
+  /** Prefix of every key the gateway writes to Redis, so that deployments can share one. */
+  redisKeyPrefix: string;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -81,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: intFrom(env, 'RATE_LIMIT_PER_MINUTE', 1200),
     rateLimitUnauthenticatedPerMinute: intFrom(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60),
     redisUrl: env.REDIS_URL || undefined,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agw:',
   };
 }

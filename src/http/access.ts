@@ -43,7 +43,7 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
     redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
     redis?.on('error', (error) => app.log.warn({ errorName: error.name }, 'Redis unavailable: rate limits are not enforced'));
     app.addHook('onClose', async () => void (await redis?.quit().catch(() => {})));
-    await app.register(rateLimit, { global: false, redis, nameSpace: 'agw:rate:', skipOnError: true });
+    await app.register(rateLimit, { global: false, redis, nameSpace: `${config.redisKeyPrefix}rate:`, skipOnError: true });
   }
   const limiter = limitsOn
     ? app.createRateLimit({

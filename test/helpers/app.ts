@@ -16,12 +16,12 @@ export interface TestApp {
   newKey(scopes?: Scope[], workspace?: string): Promise<string>;
 }
 
-/** One app and database for the test file, closed after it. */
-export function useTestApp(): TestApp {
+/** One app and database for the test file, closed after it; `env` adds settings (e.g. rate limits). */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
   const testApp = {} as TestApp;
   beforeAll(async () => {
     const database = await openTestDatabase();
-    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent' }), db: database.db });
+    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', ...env }), db: database.db });
     await app.ready();
     testApp.app = app;
     testApp.database = database;
