@@ -16,7 +16,7 @@ const config: CodegenConfig = {
       config: {
         useTypeImports: true,
         enumsAsTypes: true,
-        scalars: { DateTime: 'string', UUID: 'string', URL: 'string', SafeInt: 'number' },
+        scalars: { DateTime: 'string', URL: 'string', SafeInt: 'number' },
       },
     },
   },

@@ -64,11 +64,11 @@ function request(variant, workload, keys) {
     case 'gateway GraphQL': {
       if (workload === 'list-20') return gw(GATEWAY_LIST_QUERY, { perPage: 20, page: 1 }, listIds);
       if (workload === 'list-100') return gw(GATEWAY_LIST_QUERY, { perPage: 100, page: 1 }, listIds);
-      if (workload === 'search') return gw(`query{ assets(perPage:20, filter:{assetType: pdf, search:"report"}){ items { ${GATEWAY_ITEM} } } }`, undefined, listIds);
+      if (workload === 'search') return gw(`query{ assets(perPage:20, filter:{assetType: PDF, search:"report"}){ items { ${GATEWAY_ITEM} } } }`, undefined, listIds);
       if (workload === 'get') return gw(GATEWAY_GET_QUERY, { id: GET_ID }, (j) => [j.data.asset.id]);
       if (workload === 'create') {
         const q = 'mutation($i:CreateAssetInput!){ createAsset(input:$i){ id slug } }';
-        const body = () => gql(q, { i: { title: nextTitle(), assetType: 'link', externalUrl: 'https://example.com' } });
+        const body = () => gql(q, { i: { title: nextTitle(), assetType: 'LINK', externalUrl: 'https://example.com' } });
         return { ...gw(q, {}, (j) => [j.data.createAsset.id]), makeBody: body };
       }
       return null;

@@ -9,7 +9,7 @@ export const GATEWAY_ITEM = 'id title slug assetType createdAt library { id name
 export const POSTGRAPHILE_ITEM = 'rowId title slug assetType createdAt libraryByLibraryId { rowId name }';
 /** The list and get queries; variables `perPage` and `page` or `first`, and `id`. */
 export const GATEWAY_LIST_QUERY = `query($perPage:Int,$page:Int){ assets(perPage:$perPage, page:$page){ items { ${GATEWAY_ITEM} } } }`;
-export const GATEWAY_GET_QUERY = `query($id:UUID!){ asset(id:$id){ ${GATEWAY_ITEM} } }`;
+export const GATEWAY_GET_QUERY = `query($id:ID!){ asset(id:$id){ ${GATEWAY_ITEM} } }`;
 export const POSTGRAPHILE_GET_QUERY = `query($id:UUID!){ assetByRowId(rowId:$id){ ${POSTGRAPHILE_ITEM} } }`;
 export const POSTGRAPHILE_LIST_QUERY = `query($first:Int){ allAssets(first:$first, condition:{workspaceId:"${WORKSPACE_ID}", deletedAt:null}, orderBy:[CREATED_AT_DESC, ROW_ID_DESC]){ nodes { ${POSTGRAPHILE_ITEM} } } }`;
 

@@ -1,5 +1,6 @@
 /**
- * The scope table: every scope a key can carry, and the scope each root field needs.
+ * The scope table: every scope a key can carry, and the scope each root field needs (a list:
+ * any one of them).
  * Pothos scope-auth enforces it (src/graphql/builder.ts); a test checks that every root
  * field of the schema appears here, so a new field cannot ship without a rule.
  */
@@ -11,18 +12,23 @@ export const rootFieldScopes = {
     asset: 'read:assets',
     assets: 'read:assets',
     assetsConnection: 'read:assets',
+    // Each object found is then shown only to a key with its type's read scope (./types/node.ts).
+    node: ['read:assets', 'read:libraries'],
+    nodes: ['read:assets', 'read:libraries'],
   },
   Mutation: {
     createAsset: 'write:assets',
   },
-} as const satisfies Record<'Query' | 'Mutation', Record<string, Scope>>;
+} as const satisfies Record<'Query' | 'Mutation', Record<string, Scope | readonly Scope[]>>;
 
 /** `authScopes` option for a root field, read from the table above. */
 export function scopeRule<T extends keyof typeof rootFieldScopes>(
   type: T,
   field: keyof (typeof rootFieldScopes)[T],
 ): { [scope in Scope]?: true } {
-  return { [rootFieldScopes[type][field] as Scope]: true };
+  const rule = rootFieldScopes[type][field] as Scope | readonly Scope[];
+  // scope-auth grants a field when any scope of the object is held.
+  return Object.fromEntries((typeof rule === 'string' ? [rule] : rule).map((scope) => [scope, true]));
 }
 
 export function parseScopes(list: string): Scope[] {

@@ -4,6 +4,7 @@ import type { Db } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { AssetType } from '../generated/prisma/enums.ts';
 import { ValidationError } from './errors.ts';
+import { isUuid } from './ids.ts';
 import { checkText } from './text.ts';
 
 /** The rules of assets, shared by every face of the API. */
@@ -69,8 +70,7 @@ export function assetOrder(sort: AssetSort = 'createdAt', order: SortOrder = 'de
  * `after` or `before`), so cursors reveal neither existence nor order.
  */
 export async function checkCursorAsset(db: Db, workspaceId: string, assetId: unknown, field: string, cursor: string) {
-  const isUuid = typeof assetId === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(assetId);
-  const found = isUuid && (await db.asset.findFirst({ where: { id: assetId, workspaceId }, select: { id: true } }));
+  const found = typeof assetId === 'string' && isUuid(assetId) && (await db.asset.findFirst({ where: { id: assetId, workspaceId }, select: { id: true } }));
   if (!found) throw new ValidationError(field, `Invalid cursor: ${cursor}`);
 }
 
@@ -98,7 +98,8 @@ export interface NewAsset {
   filePath?: string | null;
 }
 
-function absoluteHttpUrl(value: string): URL | null {
+/** The one rule for URLs clients give us: absolute, http or https. */
+export function absoluteHttpUrl(value: string): URL | null {
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;

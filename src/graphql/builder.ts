@@ -2,8 +2,9 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
-import { DateTimeResolver, SafeIntResolver, URLResolver, UUIDResolver } from 'graphql-scalars';
+import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import { allScopes, type Scope } from '../auth/scopes.ts';
+import { absoluteHttpUrl } from '../domain/assets.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
@@ -28,8 +29,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
-    UUID: { Input: string; Output: string };
-    URL: { Input: URL; Output: URL | string };
+    URL: { Input: string | null; Output: string };
     SafeInt: { Input: number; Output: number };
   };
 }>({
@@ -53,7 +53,7 @@ export const builder = new SchemaBuilder<{
     },
   },
   relay: {
-    // Assets keep their UUIDs as ids (the REST API shows them); no global Node ids.
+    // Ids are the objects' UUIDs, globally unique, so `node`/`nodes` are ours (./types/node.ts).
     nodeQueryOptions: false,
     nodesQueryOptions: false,
     clientMutationId: 'omit',
@@ -62,8 +62,21 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
-builder.addScalarType('UUID', UUIDResolver);
-builder.addScalarType('URL', URLResolver);
+/**
+ * URLs stay the strings clients gave (trimmed), so what is stored and shown is what was sent;
+ * the scalar only admits absolute http(s) URLs. A blank string means none, as REST always had it.
+ */
+builder.scalarType('URL', {
+  description: 'An absolute http or https URL. Surrounding spaces are trimmed; an empty string means none.',
+  serialize: (value) => String(value),
+  parseValue: (value) => {
+    if (typeof value !== 'string') throw new TypeError('URL must be a string');
+    const trimmed = value.trim();
+    if (!trimmed) return null;
+    if (!absoluteHttpUrl(trimmed)) throw new TypeError('URL must be an absolute http or https URL');
+    return trimmed;
+  },
+});
 builder.addScalarType('SafeInt', SafeIntResolver);
 
 builder.queryType({});

@@ -42,6 +42,7 @@ export function explainVariableErrors(
       const missing = /^Field "(\w+)" of required type/.exec(error.message);
       const unknown = /^Field "(\w+)" is not defined by type/.exec(error.message);
       if (missing) errors.push(inputError(missing[1], `${label(missing[1])} is required`));
+      else if (/not to be null\.$/.test(error.message)) errors.push(inputError(field, `${label(field)} is required`));
       else if (unknown) errors.push(inputError(unknown[1], `Unknown field ${unknown[1]}`));
       else errors.push(inputError(field, `${label(field)} must be ${expectation(schema, error, type)}`));
     });
@@ -56,7 +57,7 @@ function inputError(field: string, message: string) {
 const acronyms: Record<string, string> = { url: 'URL', id: 'ID' };
 
 /** `assetType` → "Asset type", `externalUrl` → "External URL". */
-function label(field: string): string {
+export function label(field: string): string {
   const words = field.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(' ');
   const text = words.map((w) => acronyms[w] ?? w).join(' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -68,9 +69,9 @@ const scalarExpectations: Record<string, string> = {
   Int: 'an integer',
   Float: 'a number',
   SafeInt: 'an integer',
-  UUID: 'a UUID',
   DateTime: 'an ISO-8601 date-time',
-  URL: 'an absolute URL',
+  URL: 'an absolute http or https URL',
+  ID: 'a string',
 };
 
 function expectation(schema: GraphQLSchema, error: GraphQLError, variableType: unknown): string {

@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import './types/asset.ts';
 import './types/asset-queries.ts';
 import './types/library.ts';
+import './types/node.ts';
 
 /** Built once per process; every app instance shares it. */
 export const schema = builder.toSchema({ sortSchema: false }); // definition order: enums list as the spec does

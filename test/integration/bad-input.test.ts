@@ -18,6 +18,9 @@ let assetId = '';
 let foreignCursor = '';
 
 const pdf = 'pdf';
+/** The same types as GraphQL names them. */
+const PDF = 'PDF';
+const LINK = 'LINK';
 const uuid = '00000000-0000-4000-8000-000000000000';
 const nul = 'a\u0000b';
 
@@ -56,13 +59,13 @@ function restPost(body: unknown, headers: () => Record<string, string> = withKey
 function restGet(url: string, headers: () => Record<string, string> = withKey): () => InjectOptions {
   return () => ({ method: 'GET', url, headers: headers() });
 }
-function gql(query: string, variables?: unknown, headers: () => Record<string, string> = withKey): () => InjectOptions {
+function op(query: string, variables?: unknown, headers: () => Record<string, string> = withKey): () => InjectOptions {
   return () => ({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', ...headers() }, payload: JSON.stringify({ query, variables }) });
 }
 const create = 'mutation($input: CreateAssetInput!) { createAsset(input: $input) { id } }';
-const createWith = (input: Record<string, unknown>) => gql(create, { input: { title: 'T', assetType: pdf, ...input } });
-const listWith = (filter: Record<string, unknown>) => gql('query($f: AssetFilter) { assets(filter: $f) { total } }', { f: filter });
-const connectionAfter = (after: () => string) => () => gql('query($a: String) { assetsConnection(first: 2, after: $a) { edges { node { id } } } }', { a: after() })();
+const createWith = (input: Record<string, unknown>) => op(create, { input: { title: 'T', assetType: PDF, ...input } });
+const listWith = (filter: Record<string, unknown>) => op('query($f: AssetFilter) { assets(filter: $f) { total } }', { f: filter });
+const connectionAfter = (after: () => string) => () => op('query($a: String) { assetsConnection(first: 2, after: $a) { edges { node { id } } } }', { a: after() })();
 
 const rest400 = (field?: string, message?: RegExp): Expect => ({ face: 'rest', status: 400, field, message });
 const gqlInput = (field?: string, message?: RegExp): Expect => ({ face: 'graphql', status: 200, code: 'BAD_USER_INPUT', field, message });
@@ -87,38 +90,38 @@ const cases: Case[] = [
   { name: 'REST: 501 astral characters', request: restPost({ title: '😀'.repeat(501), asset_type: pdf }), expect: rest400('title', /at most 500/) },
   { name: 'GraphQL: NUL in title', request: createWith({ title: nul }), expect: gqlInput('title', /NUL/) },
   { name: 'GraphQL: NUL in description', request: createWith({ description: nul }), expect: gqlInput('description', /NUL/) },
-  { name: 'GraphQL: NUL in externalUrl', request: createWith({ assetType: 'link', externalUrl: `https://e.com/${nul}` }), expect: gqlInput('externalUrl', /NUL/) },
+  { name: 'GraphQL: NUL in externalUrl', request: createWith({ assetType: LINK, externalUrl: `https://e.com/${nul}` }), expect: gqlInput('externalUrl', /NUL/) },
   { name: 'GraphQL: NUL in search', request: listWith({ search: nul }), expect: gqlInput('search', /NUL/) },
-  { name: 'GraphQL: NUL in a search literal', request: gql('{ assets(filter: { search: "a\\u0000b" }) { total } }'), expect: gqlInput('search', /NUL/) },
-  { name: 'GraphQL: NUL in a title literal', request: gql(`mutation { createAsset(input: { title: "a\\u0000b", assetType: ${pdf} }) { id } }`), expect: gqlInput('title', /NUL/) },
+  { name: 'GraphQL: NUL in a search literal', request: op('{ assets(filter: { search: "a\\u0000b" }) { total } }'), expect: gqlInput('search', /NUL/) },
+  { name: 'GraphQL: NUL in a title literal', request: op(`mutation { createAsset(input: { title: "a\\u0000b", assetType: ${PDF} }) { id } }`), expect: gqlInput('title', /NUL/) },
   { name: 'GraphQL: right-to-left override in title', request: createWith({ title: 'a\u202Eb' }), expect: gqlInput('title', /bidirectional/) },
   { name: 'GraphQL: tab in title', request: createWith({ title: 'a\tb' }), expect: gqlInput('title', /control/) },
   { name: 'GraphQL: description over the limit', request: createWith({ description: 'd'.repeat(10_001) }), expect: gqlInput('description', /at most/) },
-  { name: 'GraphQL: externalUrl over the limit', request: createWith({ assetType: 'link', externalUrl: `https://e.com/${'u'.repeat(2048)}` }), expect: gqlInput('externalUrl', /at most/) },
-  { name: 'GraphQL: NUL in assetsConnection search', request: gql('query($s: String) { assetsConnection(filter: { search: $s }) { totalCount } }', { s: nul }), expect: gqlInput('search', /NUL/) },
+  { name: 'GraphQL: externalUrl over the limit', request: createWith({ assetType: LINK, externalUrl: `https://e.com/${'u'.repeat(2048)}` }), expect: gqlInput('externalUrl', /at most/) },
+  { name: 'GraphQL: NUL in assetsConnection search', request: op('query($s: String) { assetsConnection(filter: { search: $s }) { totalCount } }', { s: nul }), expect: gqlInput('search', /NUL/) },
 
   // Cursors: forged, foreign and unknown alike.
   { name: 'GraphQL: a cursor of another workspace', request: connectionAfter(() => foreignCursor), expect: gqlInput('after', /Invalid cursor/) },
   { name: 'GraphQL: a cursor naming no asset', request: connectionAfter(() => Buffer.from(`GPC:S:${uuid}`).toString('base64')), expect: gqlInput('after', /Invalid cursor/) },
   { name: 'GraphQL: a cursor that is not base64 of ours', request: connectionAfter(() => 'bm9wZQ=='), expect: gqlInput(undefined, /Invalid cursor/) },
   { name: 'GraphQL: a cursor with a non-UUID id', request: connectionAfter(() => Buffer.from('GPC:S:1 OR 1=1').toString('base64')), expect: gqlInput('after', /Invalid cursor/) },
-  { name: 'GraphQL: a foreign cursor as before', request: () => gql('query($b: String) { assetsConnection(last: 1, before: $b) { edges { node { id } } } }', { b: foreignCursor })(), expect: gqlInput('before', /Invalid cursor/) },
-  { name: 'GraphQL: negative first', request: gql('{ assetsConnection(first: -1) { totalCount } }'), expect: gqlInput() },
+  { name: 'GraphQL: a foreign cursor as before', request: () => op('query($b: String) { assetsConnection(last: 1, before: $b) { edges { node { id } } } }', { b: foreignCursor })(), expect: gqlInput('before', /Invalid cursor/) },
+  { name: 'GraphQL: negative first', request: op('{ assetsConnection(first: -1) { totalCount } }'), expect: gqlInput() },
 
   // Keys, before any body is read.
-  { name: 'GraphQL: no key', request: gql('{ assets { total } }', undefined, () => ({})), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
-  { name: 'GraphQL: a malformed key', request: gql('{ assets { total } }', undefined, () => ({ authorization: 'Bearer nope' })), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
-  { name: 'GraphQL: a Basic header', request: gql('{ assets { total } }', undefined, () => ({ authorization: 'Basic dXNlcjpwYXNz' })), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
-  { name: 'GraphQL: no key and a huge body', request: () => ({ ...gql('{ assets { total } }', undefined, () => ({}))(), payload: 'x'.repeat(2 * 1024 * 1024) }), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
+  { name: 'GraphQL: no key', request: op('{ assets { total } }', undefined, () => ({})), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
+  { name: 'GraphQL: a malformed key', request: op('{ assets { total } }', undefined, () => ({ authorization: 'Bearer nope' })), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
+  { name: 'GraphQL: a Basic header', request: op('{ assets { total } }', undefined, () => ({ authorization: 'Basic dXNlcjpwYXNz' })), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
+  { name: 'GraphQL: no key and a huge body', request: () => ({ ...op('{ assets { total } }', undefined, () => ({}))(), payload: 'x'.repeat(2 * 1024 * 1024) }), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
   { name: 'GraphQL: no key, GET', request: () => ({ method: 'GET', url: '/graphql?query=%7Bassets%7Btotal%7D%7D', headers: { accept: 'application/json' } }), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
-  { name: 'GraphQL: introspection without a key', request: gql('{ __schema { types { name } } }', undefined, () => ({})), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
+  { name: 'GraphQL: introspection without a key', request: op('{ __schema { types { name } } }', undefined, () => ({})), expect: { face: 'graphql', status: 401, code: 'UNAUTHENTICATED' } },
   { name: 'REST: no key', request: restGet('/api/v1/assets', () => ({})), expect: { face: 'rest', status: 401 } },
   { name: 'REST: no key and a huge body', request: () => ({ ...restPost({}, () => ({}))(), payload: 'x'.repeat(2 * 1024 * 1024) }), expect: { face: 'rest', status: 401 } },
   { name: 'REST: a key in the query string only', request: restGet('/api/v1/assets?api_key=agk_x', () => ({})), expect: { face: 'rest', status: 401 } },
   { name: 'REST: read-only key creating', request: restPost({ title: 'x', asset_type: pdf }, auth(() => readKey)), expect: { face: 'rest', status: 403 } },
 
   // Framework errors, in each face's shape.
-  { name: 'GraphQL: body over the limit', request: () => ({ ...gql('{ assets { total } }')(), payload: JSON.stringify({ query: `{ assets { total } } #${'x'.repeat(1024 * 1024)}` }) }), expect: { face: 'graphql', status: 413, code: 'PAYLOAD_TOO_LARGE' } },
+  { name: 'GraphQL: body over the limit', request: () => ({ ...op('{ assets { total } }')(), payload: JSON.stringify({ query: `{ assets { total } } #${'x'.repeat(1024 * 1024)}` }) }), expect: { face: 'graphql', status: 413, code: 'PAYLOAD_TOO_LARGE' } },
   { name: 'GraphQL: text/plain body', request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'text/csv' }, payload: 'a,b' }), expect: { face: 'graphql', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' } },
   { name: 'GraphQL: body that is not JSON', request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'application/json' }, payload: '{"query":' }), expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST' } },
   { name: 'GraphQL: empty JSON body', request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'application/json' }, payload: '' }), expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST' } },
@@ -154,21 +157,21 @@ const cases: Case[] = [
   { name: "REST: another workspace's id", request: () => restGet(`/api/v1/assets/${assetId}`, auth(() => otherKey))(), expect: { face: 'rest', status: 404 } },
   { name: 'GraphQL: title a number', request: createWith({ title: 5 }), expect: gqlInput('title') },
   { name: 'GraphQL: unknown input field', request: createWith({ slug: 'mine' }), expect: gqlInput('slug') },
-  { name: 'GraphQL: perPage a string', request: gql('query($n: Int) { assets(perPage: $n) { total } }', { n: 'ten' }), expect: gqlInput('n') },
-  { name: 'GraphQL: perPage beyond 32 bits', request: gql('query($n: Int) { assets(perPage: $n) { total } }', { n: 2 ** 40 }), expect: gqlInput('n') },
-  { name: 'GraphQL: page 0', request: gql('{ assets(page: 0) { total } }'), expect: gqlInput('page') },
-  { name: 'GraphQL: id not a UUID', request: gql('query($id: UUID!) { asset(id: $id) { id } }', { id: 'x' }), expect: gqlInput('id') },
-  { name: 'GraphQL: a syntax error', request: gql('{ assets { '), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_PARSE_FAILED' } },
-  { name: 'GraphQL: an unknown field', request: gql('{ assets { password } }'), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED' } },
-  { name: 'GraphQL: too many aliases', request: gql(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: assets { total }`).join(' ')} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED' } },
-  { name: 'GraphQL: too deep', request: gql(`{ assets { items { ${'__typename ... on PdfAsset { '.repeat(12)}id${' }'.repeat(12)} } } }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED' } },
-  { name: 'GraphQL: a subscription', request: gql('subscription { assets { total } }'), expect: { face: 'graphql', status: 200, code: 'BAD_REQUEST' } },
-  { name: 'GraphQL: __schema aliased 15 times', request: gql(`{ ${Array.from({ length: 15 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /__schema may be selected once/ } },
-  { name: 'GraphQL: aliases inside introspection', request: gql(`{ __schema { ${Array.from({ length: 16 }, (_, i) => `t${i}: types { name }`).join(' ')} } }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Aliases limit of 15/ } },
-  { name: 'GraphQL: over the token limit', request: gql(`{ assets { total ${'__typename '.repeat(2000)}} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_PARSE_FAILED', message: /2000 tokens/ } },
-  { name: 'GraphQL: over the directive limit', request: gql(`{ assets { total ${'@include(if: true) '.repeat(21)}} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Directives limit of 20/ } },
-  { name: 'GraphQL: over the cost limit', request: gql(`{ assets { items { ${'...F '.repeat(300)}} } } fragment F on Asset { id title slug description createdAt updatedAt }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cost limit/ } },
-  { name: 'GraphQL: read-only key creating', request: () => gql(create, { input: { title: 'x', assetType: pdf } }, auth(() => readKey))(), expect: { face: 'graphql', status: 200, code: 'FORBIDDEN' } },
+  { name: 'GraphQL: perPage a string', request: op('query($n: Int) { assets(perPage: $n) { total } }', { n: 'ten' }), expect: gqlInput('n') },
+  { name: 'GraphQL: perPage beyond 32 bits', request: op('query($n: Int) { assets(perPage: $n) { total } }', { n: 2 ** 40 }), expect: gqlInput('n') },
+  { name: 'GraphQL: page 0', request: op('{ assets(page: 0) { total } }'), expect: gqlInput('page') },
+  { name: 'GraphQL: id a float', request: op('{ asset(id: 5.5) { id } }'), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED' } },
+  { name: 'GraphQL: a syntax error', request: op('{ assets { '), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_PARSE_FAILED' } },
+  { name: 'GraphQL: an unknown field', request: op('{ assets { password } }'), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED' } },
+  { name: 'GraphQL: too many aliases', request: op(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: assets { total }`).join(' ')} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED' } },
+  { name: 'GraphQL: too deep', request: op(`{ assets { items { ${'__typename ... on PdfAsset { '.repeat(12)}id${' }'.repeat(12)} } } }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED' } },
+  { name: 'GraphQL: a subscription', request: op('subscription { assets { total } }'), expect: { face: 'graphql', status: 200, code: 'BAD_REQUEST' } },
+  { name: 'GraphQL: __schema aliased 15 times', request: op(`{ ${Array.from({ length: 15 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /__schema may be selected once/ } },
+  { name: 'GraphQL: aliases inside introspection', request: op(`{ __schema { ${Array.from({ length: 16 }, (_, i) => `t${i}: types { name }`).join(' ')} } }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Aliases limit of 15/ } },
+  { name: 'GraphQL: over the token limit', request: op(`{ assets { total ${'__typename '.repeat(2000)}} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_PARSE_FAILED', message: /2000 tokens/ } },
+  { name: 'GraphQL: over the directive limit', request: op(`{ assets { total ${'@include(if: true) '.repeat(21)}} }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Directives limit of 20/ } },
+  { name: 'GraphQL: over the cost limit', request: op(`{ assets { items { ${'...F '.repeat(300)}} } } fragment F on Asset { id title slug description createdAt updatedAt }`), expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cost limit/ } },
+  { name: 'GraphQL: read-only key creating', request: () => op(create, { input: { title: 'x', assetType: PDF } }, auth(() => readKey))(), expect: { face: 'graphql', status: 200, code: 'FORBIDDEN' } },
 ];
 
 describe('the bad-input table', () => {

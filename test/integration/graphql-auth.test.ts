@@ -15,7 +15,7 @@ const List = gql(`
   query ListForAuth { assets { total items { id } } }
 `);
 const Get = gql(`
-  query GetForAuth($id: UUID!) { asset(id: $id) { id title } }
+  query GetForAuth($id: ID!) { asset(id: $id) { id title } }
 `);
 const Connection = gql(`
   query ConnectionForAuth { assetsConnection(first: 5) { totalCount edges { node { id } } } }
@@ -31,7 +31,7 @@ describe('scope rules', () => {
 
   it('refuse createAsset to a read-only key with FORBIDDEN and the spec message', async () => {
     const key = await t.newKey(['read:assets']);
-    const response = await graphql(t.app, key, Create, { input: { title: 'Nope', assetType: 'pdf' } });
+    const response = await graphql(t.app, key, Create, { input: { title: 'Nope', assetType: 'PDF' } });
     expect(response.data).toBeNull();
     expect(response.errors).toHaveLength(1);
     expect(response.errors![0]).toMatchObject({
@@ -57,7 +57,7 @@ describe('scope rules', () => {
         [List, undefined],
         [Connection, undefined],
         [Get, { id: '00000000-0000-4000-8000-000000000000' }],
-        [Create, { input: { title: 'x', assetType: 'pdf' } }],
+        [Create, { input: { title: 'x', assetType: 'PDF' } }],
       ] as const) {
         const response = await graphql(t.app, key, document as typeof Get, variables as { id: string });
         expect(response.errors?.[0].extensions, `${key} ${JSON.stringify(variables)}`).toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -105,8 +105,8 @@ describe('workspaces', () => {
   it('never show one workspace the assets of another', async () => {
     const keyA = await t.newKey(undefined, 'isolation-a');
     const keyB = await t.newKey(undefined, 'isolation-b');
-    const a = expectData(await graphql(t.app, keyA, Create, { input: { title: 'Secret plan', assetType: 'pdf' } }));
-    const b = expectData(await graphql(t.app, keyB, Create, { input: { title: 'Secret plan', assetType: 'pdf' } }));
+    const a = expectData(await graphql(t.app, keyA, Create, { input: { title: 'Secret plan', assetType: 'PDF' } }));
+    const b = expectData(await graphql(t.app, keyB, Create, { input: { title: 'Secret plan', assetType: 'PDF' } }));
     // Same title in two workspaces: each gets the bare slug (slugs are unique per workspace).
     for (const [key, own, other] of [[keyA, a, b], [keyB, b, a]] as const) {
       const list = expectData(await graphql(t.app, key, List));

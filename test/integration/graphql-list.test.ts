@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
 import type { AssetSort, AssetType, SortOrder } from '../../src/generated/graphql/graphql.ts';
+import type { AssetType as StoredAssetType } from '../../src/generated/prisma/enums.ts';
 import { expectData, graphql, useTestApp } from '../helpers/app.ts';
 
 const t = useTestApp();
@@ -28,7 +29,7 @@ interface Row {
   id: string;
   title: string;
   description: string | null;
-  assetType: AssetType;
+  assetType: StoredAssetType;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -37,7 +38,7 @@ interface Row {
 // with duplicates so that ties must be broken by id; % and _ to check they are literal.
 const titles = ['delta', 'alpha', 'charlie', 'bravo', 'echo', 'alpha', 'foxtrot', 'golf', 'delta', 'hotel'];
 const descriptions = ['quarterly REPORT', null, '100% literal', 'under_score', 'reports', null, 'nothing', 'Report card', null, 'x'];
-const types: AssetType[] = ['pdf', 'image', 'pdf', 'link', 'video', 'pdf', 'image', 'collection', 'pdf', 'git'];
+const types: StoredAssetType[] = ['pdf', 'image', 'pdf', 'link', 'video', 'pdf', 'image', 'collection', 'pdf', 'git'];
 
 async function seed(workspaceKey: string): Promise<Row[]> {
   const { db } = t.database;
@@ -73,10 +74,10 @@ async function seed(workspaceKey: string): Promise<Row[]> {
 
 function expected(rows: Row[], filter: { assetType?: AssetType; search?: string }, sort: AssetSort, order: SortOrder) {
   const needle = filter.search?.toLowerCase();
-  const sign = order === 'asc' ? 1 : -1;
-  const value = (r: Row) => (sort === 'title' ? r.title : r[sort === 'created_at' ? 'createdAt' : 'updatedAt'].getTime());
+  const sign = order === 'ASC' ? 1 : -1;
+  const value = (r: Row) => (sort === 'TITLE' ? r.title : r[sort === 'CREATED_AT' ? 'createdAt' : 'updatedAt'].getTime());
   return rows
-    .filter((r) => !filter.assetType || r.assetType === filter.assetType)
+    .filter((r) => !filter.assetType || r.assetType.toUpperCase() === filter.assetType)
     .filter((r) => !needle || r.title.toLowerCase().includes(needle) || (r.description ?? '').toLowerCase().includes(needle))
     .sort((a, b) => {
       const va = value(a);
@@ -91,11 +92,11 @@ describe('assets list', () => {
   it('filters, sorts and orders every combination, with totals', async () => {
     const key = await t.newKey();
     const rows = await seed(key);
-    const filters = [{}, { assetType: 'pdf' as const }, { search: 'report' }, { search: 'ALPHA' }, { search: '%' }, { search: '_' }, { assetType: 'pdf' as const, search: 'report' }, { search: 'no such thing' }];
+    const filters = [{}, { assetType: 'PDF' as const }, { search: 'report' }, { search: 'ALPHA' }, { search: '%' }, { search: '_' }, { assetType: 'PDF' as const, search: 'report' }, { search: 'no such thing' }];
     let combinations = 0;
     for (const filter of filters) {
-      for (const sort of ['created_at', 'title', 'updated_at'] as const) {
-        for (const order of ['asc', 'desc'] as const) {
+      for (const sort of ['CREATED_AT', 'TITLE', 'UPDATED_AT'] as const) {
+        for (const order of ['ASC', 'DESC'] as const) {
           const ids = expected(rows, filter, sort, order);
           const label = JSON.stringify({ filter, sort, order });
           const page = expectData(await graphql(t.app, key, ListAssets, { filter, sort, order, perPage: 100 }), label);
@@ -133,7 +134,7 @@ describe('assets list', () => {
     const rows = await seed(key);
     const page = expectData(await graphql(t.app, key, ListAssets, {}));
     expect(page.assets).toMatchObject({ page: 1, perPage: 20, total: 10, totalPages: 1 });
-    expect(page.assets.items.map((i) => i.id)).toEqual(expected(rows, {}, 'created_at', 'desc'));
+    expect(page.assets.items.map((i) => i.id)).toEqual(expected(rows, {}, 'CREATED_AT', 'DESC'));
     const past = expectData(await graphql(t.app, key, ListAssets, { page: 5, perPage: 5 }));
     expect(past.assets).toMatchObject({ page: 5, total: 10, totalPages: 2, items: [] });
   });

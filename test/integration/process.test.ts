@@ -66,7 +66,7 @@ describe('server process', () => {
       const created = await fetch(`${base}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query: 'mutation { createAsset(input: {title: "Kept", assetType: pdf}) { slug } }' }),
+        body: JSON.stringify({ query: 'mutation { createAsset(input: {title: "Kept", assetType: PDF}) { slug } }' }),
       });
       expect(await created.json()).toEqual({ data: { createAsset: { slug: 'kept' } } });
 

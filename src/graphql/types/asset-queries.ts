@@ -12,17 +12,15 @@ import {
   visibleAssets,
   type AssetFilter,
 } from '../../domain/assets.ts';
+import { isUuid } from '../../domain/ids.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
-import { AssetInterface, AssetTypeEnum } from './asset.ts';
+import { enumValuesOf, identityMap } from '../enums.ts';
+import { AssetInterface } from './asset.ts';
+import { AssetTypeEnum } from './asset-types.ts';
 
-// Values in snake_case like the asset types (and the REST API, which passes them through).
-const AssetSortEnum = builder.enumType('AssetSort', {
-  values: Object.fromEntries(Object.entries(assetSorts).map(([name, value]) => [name, { value }])) as {
-    [K in keyof typeof assetSorts]: { value: (typeof assetSorts)[K] };
-  },
-});
-const SortOrderEnum = builder.enumType('SortOrder', { values: sortOrders });
+export const AssetSortEnum = builder.enumType('AssetSort', { values: enumValuesOf(assetSorts) });
+export const SortOrderEnum = builder.enumType('SortOrder', { values: enumValuesOf(identityMap(sortOrders)) });
 
 const AssetFilterInput = builder.inputType('AssetFilter', {
   fields: (t) => ({
@@ -131,19 +129,19 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One asset of your workspace, or null.',
     authScopes: scopeRule('Query', 'asset'),
-    args: { id: t.arg({ type: 'UUID', required: true }) },
+    args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.asset.findFirst({ ...query, where: { ...visibleAssets(workspaceOf(ctx)), id: args.id } }),
+      isUuid(String(args.id)) ? ctx.db.asset.findFirst({ ...query, where: { ...visibleAssets(workspaceOf(ctx)), id: String(args.id) } }) : null,
   }),
 }));
 
 const CreateAssetInput = builder.inputType('CreateAssetInput', {
-  description: 'Required fields are checked by the server so that errors can name them (extensions.field).',
+  description: 'Errors name the input field at fault in `extensions.field`.',
   fields: (t) => ({
-    title: t.string({ required: false, description: 'Required; trimmed; at most 500 characters.' }),
+    title: t.string({ required: true, description: 'Trimmed; must not be blank; at most 500 characters.' }),
     description: t.string({ required: false }),
-    assetType: t.field({ type: AssetTypeEnum, required: false, description: 'Required.' }),
-    externalUrl: t.string({ required: false, description: 'Absolute http(s) URL; required for external_video and link.' }),
+    assetType: t.field({ type: AssetTypeEnum, required: true }),
+    externalUrl: t.field({ type: 'URL', required: false, description: 'Required for EXTERNAL_VIDEO and LINK.' }),
     isPublic: t.boolean({ required: false, description: 'Default false.' }),
     filePath: t.string({ required: false, description: 'A file already on the server, under /uploads/.' }),
   }),

@@ -1,27 +1,7 @@
-import { assetTypes } from '../../domain/assets.ts';
-import type { AssetType } from '../../generated/prisma/enums.ts';
 import { builder } from '../builder.ts';
+import { assetTypeNameOf, AssetTypeEnum } from './asset-types.ts';
 import './library.ts';
-
-/** The GraphQL type for each asset_type: one object type per kind, with its own metadata. */
-export const assetTypeNames = {
-  pdf: 'PdfAsset',
-  document: 'DocumentAsset',
-  image: 'ImageAsset',
-  video: 'VideoAsset',
-  external_video: 'ExternalVideoAsset',
-  audio: 'AudioAsset',
-  link: 'LinkAsset',
-  collection: 'CollectionAsset',
-  git: 'GitAsset',
-} as const satisfies Record<AssetType, string>;
-
-export const AssetTypeEnum = builder.enumType('AssetType', {
-  description: 'The kind of an asset; decides which metadata it carries.',
-  values: assetTypes,
-});
-
-const resolveType = (asset: { assetType: AssetType }) => assetTypeNames[asset.assetType];
+import { NodeInterface } from './node.ts';
 
 /**
  * Narrow columns nearly every query shows, always selected. Fields that read them resolve
@@ -43,10 +23,11 @@ const coreSelect = {
 
 export const AssetInterface = builder.prismaInterface('Asset', {
   description: 'A digital asset. Each asset type is an object type with its own metadata fields.',
+  interfaces: [NodeInterface],
   select: coreSelect,
-  resolveType,
+  resolveType: assetTypeNameOf,
   fields: (t) => ({
-    id: t.field({ type: 'UUID', resolve: (asset) => asset.id }),
+    id: t.id({ description: 'A UUID, unique across every kind of object; the id the REST API shows.', resolve: (asset) => asset.id }),
     title: t.string({ resolve: (asset) => asset.title }),
     slug: t.string({ description: 'Unique in the workspace; derived from the title.', resolve: (asset) => asset.slug }),
     description: t.exposeString('description', { nullable: true }),
@@ -63,7 +44,7 @@ export const FileAssetInterface = builder.prismaInterface('Asset', {
   variant: 'FileAsset',
   description: 'An asset backed by an uploaded file.',
   select: coreSelect,
-  resolveType,
+  resolveType: assetTypeNameOf,
   fields: (t) => ({
     filePath: t.exposeString('filePath', { nullable: true }),
     fileSize: t.field({
@@ -79,7 +60,7 @@ export const FileAssetInterface = builder.prismaInterface('Asset', {
   }),
 });
 
-const fileAsset = [AssetInterface, FileAssetInterface];
+const fileAsset = [NodeInterface, AssetInterface, FileAssetInterface];
 const select = coreSelect;
 
 builder.prismaObject('Asset', {
@@ -134,7 +115,7 @@ builder.prismaObject('Asset', {
 
 builder.prismaObject('Asset', {
   variant: 'ExternalVideoAsset',
-  interfaces: [AssetInterface],
+  interfaces: [NodeInterface, AssetInterface],
   select,
   fields: (t) => ({
     // Never null for this type: the create rules require it.
@@ -149,7 +130,7 @@ builder.prismaObject('Asset', {
 
 builder.prismaObject('Asset', {
   variant: 'LinkAsset',
-  interfaces: [AssetInterface],
+  interfaces: [NodeInterface, AssetInterface],
   select,
   fields: (t) => ({
     // Never null for this type: the create rules require it.
@@ -159,16 +140,16 @@ builder.prismaObject('Asset', {
 
 builder.prismaObject('Asset', {
   variant: 'CollectionAsset',
-  interfaces: [AssetInterface],
+  interfaces: [NodeInterface, AssetInterface],
   select,
   fields: () => ({}),
 });
 
 builder.prismaObject('Asset', {
   variant: 'GitAsset',
-  interfaces: [AssetInterface],
+  interfaces: [NodeInterface, AssetInterface],
   select,
   fields: (t) => ({
-    repositoryUrl: t.expose('externalUrl', { type: 'URL', nullable: true, description: 'The repository (externalUrl at creation).' }),
+    externalUrl: t.expose('externalUrl', { type: 'URL', nullable: true, description: 'The repository.' }),
   }),
 });

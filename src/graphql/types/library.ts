@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import { NodeInterface } from './node.ts';
 
 /**
  * A selected library always brings its narrow columns, and the fields that read them resolve
@@ -8,9 +9,10 @@ import { builder } from '../builder.ts';
  */
 export const LibraryRef = builder.prismaObject('Library', {
   description: 'A named group of assets in a workspace.',
+  interfaces: [NodeInterface],
   select: { id: true, name: true, slug: true },
   fields: (t) => ({
-    id: t.field({ type: 'UUID', resolve: (library) => library.id }),
+    id: t.id({ resolve: (library) => library.id }),
     name: t.string({ resolve: (library) => library.name }),
     slug: t.string({ resolve: (library) => library.slug }),
     description: t.exposeString('description', { nullable: true }),

@@ -4,7 +4,9 @@ import { graphql } from '../../generated/graphql/index.ts';
 import type { RestAssetFragment } from '../../generated/graphql/graphql.ts';
 import { executeOperation, fixedOperation } from '../../graphql/execute.ts';
 import type { Context } from '../../graphql/context.ts';
+import { restEnumValue } from '../../graphql/enums.ts';
 import { describeInternalError, unauthenticatedMessage } from '../../graphql/errors.ts';
+import { toGraphQLEnum } from './enums.ts';
 import { notJsonMessage, sendError, sendGraphQLError } from './errors.ts';
 
 /**
@@ -23,7 +25,7 @@ graphql(`
     ... on AudioAsset { durationSeconds }
     ... on ExternalVideoAsset { externalUrl videoEmbed }
     ... on LinkAsset { externalUrl }
-    ... on GitAsset { repositoryUrl }
+    ... on GitAsset { repositoryUrl: externalUrl }
   }
 `);
 
@@ -40,7 +42,7 @@ const ListAssetsOperation = fixedOperation(
 
 const GetAssetOperation = fixedOperation(
   graphql(`
-    query RestGetAsset($id: UUID!) {
+    query RestGetAsset($id: ID!) {
       asset(id: $id) { ...RestAsset }
     }
   `),
@@ -64,7 +66,7 @@ export function toRestAsset(asset: RestAssetFragment) {
     title: a.title,
     slug: a.slug,
     description: a.description ?? null,
-    asset_type: a.assetType,
+    asset_type: restEnumValue(asset.assetType),
     file_path: a.filePath ?? null,
     file_size: a.fileSize ?? null,
     mime_type: a.mimeType ?? null,
@@ -119,10 +121,10 @@ export function assetRoutes(app: FastifyInstance, { db }: { db: Db }) {
       {
         page: queryValue(q.page) as number,
         perPage: queryValue(q.per_page) as number,
-        assetType: q.asset_type as never,
+        assetType: toGraphQLEnum('assetType', q.asset_type) as never,
         search: q.search as string,
-        sort: q.sort as never,
-        order: q.order as never,
+        sort: toGraphQLEnum('sort', q.sort) as never,
+        order: toGraphQLEnum('order', q.order) as never,
       },
       contextOf(req),
       logInternal(req),
@@ -139,8 +141,6 @@ export function assetRoutes(app: FastifyInstance, { db }: { db: Db }) {
   app.get('/assets/:asset_id', async (req, reply) => {
     const { asset_id: id } = req.params as { asset_id: string };
     const result = await executeOperation(GetAssetOperation, { id }, contextOf(req), logInternal(req));
-    // A malformed id (refused by the UUID scalar) names no asset: 404, as for an unknown one.
-    if (result.errors?.[0]?.extensions.field === 'id') return sendError(reply, 404, 'Asset not found');
     if (result.errors?.length) return sendGraphQLError(reply, result.errors);
     if (!result.data?.asset) return sendError(reply, 404, 'Asset not found');
     return { success: true, data: toRestAsset(result.data.asset) };
@@ -158,7 +158,8 @@ export function assetRoutes(app: FastifyInstance, { db }: { db: Db }) {
     for (const [restName, inputName] of Object.entries(writableFields)) {
       if (restName in body) input[inputName] = (body as Record<string, unknown>)[restName];
     }
-    const result = await executeOperation(CreateAssetOperation, { input }, contextOf(req), logInternal(req));
+    input.assetType = toGraphQLEnum('assetType', input.assetType);
+    const result = await executeOperation(CreateAssetOperation, { input: input as never }, contextOf(req), logInternal(req));
     if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
     return reply.status(201).send({ success: true, data: toRestAsset(result.data.createAsset) });
   });

@@ -2,16 +2,20 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Db } from '../../db/client.ts';
+import { ValidationError } from '../../domain/errors.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
 import { requestErrorAnswer } from '../../http/errors.ts';
 import { sendError } from './errors.ts';
+import { toRestName } from './naming.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
 export async function restV1(app: FastifyInstance, { db, bodyLimit }: { db: Db; bodyLimit: number }) {
   // Fastify refuses a body before any route runs; answer in the catalog's words.
   app.setErrorHandler((error: FastifyError, req, reply) => {
+    // A route may refuse a value in the contract's own words before any operation runs (./enums.ts).
+    if (error instanceof ValidationError) return sendError(reply, 400, error.message, toRestName(error.field));
     const answer = requestErrorAnswer(error, bodyLimit);
     if (answer) return sendError(reply, answer.status, answer.message);
     req.log.error(describeInternalError(error), 'unexpected error');
