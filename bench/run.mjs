@@ -135,7 +135,7 @@ async function startServer(name, ctx, databaseUrl) {
   const def = SERVERS[name];
   const port = await freePort();
   const childEnv = {
-    ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production',
+    ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0',
     BENCH_KEYS: `${ctx.keys.read},${ctx.keys.write}`, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
     DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '', PGLITE_SHARED_BUFFERS: pgliteSharedBuffers,
   };
