@@ -9,7 +9,7 @@ import { queryLimitRules, queryParseOptions } from './graphql/limits.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
 import { addAccessControl } from './http/access.ts';
 import { frameworkErrors, graphqlEndpoint, httpErrorHandler, notFoundHandler } from './http/errors.ts';
-import { redactedLogPaths, requestLogSerializers } from './http/logging.ts';
+import { logRequests } from './http/request-log.ts';
 import { addTimeouts, serverTimeoutOptions } from './http/timeouts.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
@@ -21,7 +21,9 @@ export interface AppDeps {
 /** The HTTP app: /graphql, /api/v1, health. Never listens; src/index.ts and the tests do. */
 export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: requestLogSerializers, redact: redactedLogPaths },
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    // One line per request instead of Fastify's two (./http/request-log.ts).
+    disableRequestLogging: true,
     bodyLimit: config.bodyLimit,
     // Clients see our error shapes, never Fastify's defaults with internals.
     return503OnClosing: true,
@@ -31,6 +33,8 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   addTimeouts(app, config);
   app.setErrorHandler(httpErrorHandler(config.bodyLimit));
   app.setNotFoundHandler(notFoundHandler);
+
+  logRequests(app);
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
   await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });

@@ -74,6 +74,29 @@ export async function checkCursorAsset(db: Db, workspaceId: string, assetId: unk
   if (!found) throw new ValidationError(field, `Invalid cursor: ${cursor}`);
 }
 
+/**
+ * From this offset on, a page reads the ids it shows first and then their rows: the skipped rows
+ * are then entries of the order's partial index alone (an index-only scan), not rows fetched one
+ * by one only to be dropped (`npm run bench:scale`, bench/RESULTS.md). Shallower pages stay one
+ * statement.
+ */
+export const deepOffset = 1000;
+
+export interface AssetPageQuery {
+  where: Prisma.AssetWhereInput;
+  orderBy: Prisma.AssetOrderByWithRelationInput[];
+  skip: number;
+  take: number;
+}
+
+/** The rows of one offset page, with the selection (`query`) plugin-prisma built. */
+export async function findAssetPage<Q extends { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude }>(db: Db, page: AssetPageQuery, query: Q) {
+  const { where, orderBy, skip, take } = page;
+  if (skip < deepOffset) return db.asset.findMany({ ...query, where, orderBy, skip, take });
+  const ids = (await db.asset.findMany({ select: { id: true }, where, orderBy, skip, take })).map((row) => row.id);
+  return db.asset.findMany({ ...query, where: { id: { in: ids } }, orderBy });
+}
+
 export interface PageRequest {
   page?: number | null;
   perPage?: number | null;

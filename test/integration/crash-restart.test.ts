@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('after kill -9', () => {
-  it('restarts at once on the same data dir, and redacts keys from the request log', { timeout: 300_000 }, async () => {
+  it('restarts at once on the same data dir, and keeps credentials out of the request log', { timeout: 300_000 }, async () => {
     const port = await freePort();
     const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' };
     const first = startTs('src/index.ts', [], env);
@@ -38,9 +38,8 @@ describe('after kill -9', () => {
     const exit = finished(first);
     first.kill('SIGKILL');
     await exit;
-    expect(log).toContain('/api/v1/assets?api_key=[REDACTED]&page=1');
-    expect(log).toContain('/api/v1/assets?token=[REDACTED]');
-    expect(log).not.toContain(key.slice(4));
+    expect(log).toContain('"route":"/api/v1/assets"');
+    expect(log).not.toContain(key.slice(17));
     expect(log).not.toContain('s3cret-value');
 
     // At once: no waiting for the dead process's lock to go stale.

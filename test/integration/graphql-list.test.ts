@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
 import type { AssetSort, AssetType, SortOrder } from '../../src/generated/graphql/graphql.ts';
 import type { AssetType as StoredAssetType } from '../../src/generated/prisma/enums.ts';
+import { deepOffset } from '../../src/domain/assets.ts';
 import { expectData, graphql, useTestApp } from '../helpers/app.ts';
 
 const t = useTestApp();
@@ -148,5 +149,32 @@ describe('assets list', () => {
     const data = expectData(await graphql(t.app, key, ListConnection, { first: 1000 }));
     expect(data.assetsConnection.edges).toHaveLength(100);
     expect(data.assetsConnection).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true } });
+  });
+
+  it('serves pages past the deep offset (ids first, then rows) in the same order as shallow ones', async () => {
+    const key = await t.newKey();
+    const { workspaceId } = await t.database.db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
+    const base = Date.UTC(2024, 0, 1);
+    await t.database.db.asset.createMany({
+      data: Array.from({ length: deepOffset + 45 }, (_, i) => ({
+        workspaceId, title: `t${i % 7}`, slug: `d${i}`, assetType: i % 2 ? ('pdf' as const) : ('image' as const),
+        // pairs share a timestamp, so ties are broken by id across the deep boundary too
+        createdAt: new Date(base + Math.floor(i / 2) * 1000),
+        deletedAt: i % 50 === 0 ? new Date() : null,
+      })),
+    });
+    for (const [sort, order, filter] of [['CREATED_AT', 'DESC', {}], ['TITLE', 'ASC', { assetType: 'PDF' }]] as const) {
+      const all = expectData(await graphql(t.app, key, ListAssets, { perPage: 100, page: 1, sort, order, filter })).assets;
+      const ids: string[] = [];
+      for (let p = 1; p <= all.totalPages; p++) {
+        ids.push(...expectData(await graphql(t.app, key, ListAssets, { perPage: 100, page: p, sort, order, filter })).assets.items.map((i) => i.id));
+      }
+      expect(ids, `${sort} ${order}`).toHaveLength(all.total);
+      expect(new Set(ids).size).toBe(all.total);
+      // A page that straddles nothing, entirely past the deep offset, equals its slice of the whole.
+      const deepPage = Math.floor(deepOffset / 7) + 1;
+      const deep = expectData(await graphql(t.app, key, ListAssets, { perPage: 7, page: deepPage, sort, order, filter })).assets.items.map((i) => i.id);
+      expect(deep, `${sort} ${order}`).toEqual(ids.slice((deepPage - 1) * 7, deepPage * 7));
+    }
   });
 });

@@ -6,6 +6,7 @@ import {
   countAssets,
   createAsset,
   defaultPerPage,
+  findAssetPage,
   maxPerPage,
   resolvePage,
   sortOrders,
@@ -50,7 +51,7 @@ const AssetPage = builder.objectRef<AssetPageShape>('AssetPage').implement({
     items: t.prismaField({
       type: [AssetInterface],
       resolve: (query, page, _args, ctx) =>
-        ctx.db.asset.findMany({ ...query, where: page.where, orderBy: page.orderBy, skip: page.skip, take: page.perPage }),
+        findAssetPage(ctx.db, { where: page.where, orderBy: page.orderBy, skip: page.skip, take: page.perPage }, query),
     }),
     page: t.exposeInt('page'),
     perPage: t.exposeInt('perPage', { description: `Clamped to ${maxPerPage}.` }),
