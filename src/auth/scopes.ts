@@ -4,7 +4,7 @@
  * Pothos scope-auth enforces it (src/graphql/builder.ts); a test checks that every root
  * field of the schema appears here, so a new field cannot ship without a rule.
  */
-export const allScopes = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries'] as const;
+export const allScopes = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries', 'admin:keys'] as const;
 export type Scope = (typeof allScopes)[number];
 
 export const rootFieldScopes = {
@@ -15,9 +15,12 @@ export const rootFieldScopes = {
     // Each object found is then shown only to a key with its type's read scope (./types/node.ts).
     node: ['read:assets', 'read:libraries'],
     nodes: ['read:assets', 'read:libraries'],
+    apiKeys: 'admin:keys',
   },
   Mutation: {
     createAsset: 'write:assets',
+    createApiKey: 'admin:keys',
+    revokeApiKey: 'admin:keys',
   },
 } as const satisfies Record<'Query' | 'Mutation', Record<string, Scope | readonly Scope[]>>;
 

@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import './types/asset.ts';
 import './types/asset-queries.ts';
 import './types/library.ts';
+import './types/api-key.ts';
 import './types/node.ts';
 
 /** Built once per process; every app instance shares it. */

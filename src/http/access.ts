@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/keys.ts';
+import { keyRevocations } from '../auth/revocations.ts';
 import type { Config } from '../config.ts';
 import { unauthenticatedMessage } from '../graphql/errors.ts';
 import { isGraphQLRequest, sendHttpError } from './errors.ts';
@@ -37,12 +38,8 @@ type BucketedRequest = FastifyRequest & { [bucketOf]?: string };
 export async function addAccessControl(app: FastifyInstance, config: Config, authenticate: Authenticate) {
   app.decorateRequest('principal', null);
   const limitsOn = config.rateLimitPerMinute > 0;
-  let redis: Redis | undefined;
+  const redis = config.redisUrl ? connectRedis(app, config) : undefined;
   if (limitsOn) {
-    // No offline queue: with Redis away a check fails at once, and the limits fail open (skipOnError).
-    redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
-    redis?.on('error', (error) => app.log.warn({ errorName: error.name }, 'Redis unavailable: rate limits are not enforced'));
-    app.addHook('onClose', async () => void (await redis?.quit().catch(() => {})));
     await app.register(rateLimit, { global: false, redis, nameSpace: `${config.redisKeyPrefix}rate:`, skipOnError: true });
   }
   const limiter = limitsOn
@@ -85,6 +82,34 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
       return sendHttpError(req, reply, 401, unauthenticatedMessage);
     }
   });
+}
+
+/**
+ * Redis: the rate-limit counters, and revocations announced to every gateway process (each
+ * forgets the key at once instead of after KEY_CACHE_TTL_MS). No offline queue: with Redis away
+ * a rate-limit check fails at once and the limits fail open (skipOnError).
+ */
+function connectRedis(app: FastifyInstance, config: Config): Redis {
+  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+  const redis = new Redis(config.redisUrl!, options);
+  const subscriber = new Redis(config.redisUrl!, options);
+  const channel = `${config.redisKeyPrefix}keys:revoked`;
+  let warned = false;
+  const warn = (error: Error) => {
+    if (!warned) app.log.warn({ errorName: error.name }, 'Redis unavailable: rate limits are not enforced, revocations reach other processes within KEY_CACHE_TTL_MS');
+    warned = true;
+  };
+  redis.on('error', warn);
+  subscriber.on('error', warn);
+  subscriber.on('ready', () => void subscriber.subscribe(channel).catch(warn));
+  subscriber.on('message', (_channel, keyId) => keyRevocations.emit('revoked', keyId));
+  const publish = (keyId: string) => void redis.publish(channel, keyId).catch(warn);
+  keyRevocations.on('announced', publish);
+  app.addHook('onClose', async () => {
+    keyRevocations.off('announced', publish);
+    await Promise.all([redis.quit(), subscriber.quit()].map((closing) => closing.catch(() => {})));
+  });
+  return redis;
 }
 
 /** GraphiQL's page (a browser's GET) needs no key: it sends the key the user types with each query. */

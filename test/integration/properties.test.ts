@@ -61,7 +61,7 @@ function graphqlList(key: string, filter: { assetType?: string; search?: string 
 }
 
 describe('properties over generated requests', () => {
-  it('the same filter gives the same total on both faces, never 5xx, never another workspace', async () => {
+  it('the same filter gives the same total on both faces, never 5xx, never another workspace', { timeout: 600_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(filterArb, fc.constantFrom('A', 'B'), async (filter, name) => {
         const key = name === 'A' ? keyA : keyB;
@@ -88,7 +88,7 @@ describe('properties over generated requests', () => {
     );
   });
 
-  it('pages add up to the total, without repeats', async () => {
+  it('pages add up to the total, without repeats', { timeout: 600_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(filterArb, fc.integer({ min: 1, max: 6 }), async (filter, perPage) => {
         const first = await restList(keyA, filter, 1, perPage);
@@ -107,7 +107,7 @@ describe('properties over generated requests', () => {
     );
   });
 
-  it('any create body gets 201 or a 4xx in the face shape, never 5xx', async () => {
+  it('any create body gets 201 or a 4xx in the face shape, never 5xx', { timeout: 600_000 }, async () => {
     const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
     const body = fc.record(
       {

@@ -5,6 +5,7 @@ import type { Db } from '../../db/client.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
+import { keyRoutes } from './keys.ts';
 import { requestErrorAnswer } from '../../http/errors.ts';
 import { sendError } from './errors.ts';
 import { toRestName } from './naming.ts';
@@ -24,6 +25,7 @@ export async function restV1(app: FastifyInstance, { db, bodyLimit }: { db: Db; 
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
 
   await app.register(async (scope) => assetRoutes(scope, { db }));
+  await app.register(async (scope) => keyRoutes(scope, { db }));
 
   app.get('/openapi.json', async () => openApiDocument);
 }

@@ -1,4 +1,6 @@
 import { assetSorts, assetTypes, defaultPerPage, maxPerPage, maxTitleLength, sortOrders } from '../../domain/assets.ts';
+import { allScopes } from '../../auth/scopes.ts';
+import { maxKeyNameLength } from '../../domain/api-keys.ts';
 import { restErrors } from './errors.ts';
 
 /**
@@ -32,6 +34,16 @@ const responses = {
     'Rate limit of 1200 requests per minute exceeded; retry in 42 s',
   ),
   500: errorResponse(500, 'Something went wrong on our side; never with internals.', 'An unexpected error occurred'),
+};
+
+const apiKeyProperties = {
+  prefix: { type: 'string', description: 'Public; names the key.' },
+  name: { type: 'string' },
+  scopes: { type: 'array', items: { type: 'string', enum: allScopes } },
+  created_at: { type: 'string', format: 'date-time' },
+  last_used_at: nullable('string', { format: 'date-time', description: 'Recorded at most once a minute per process.' }),
+  expires_at: nullable('string', { format: 'date-time' }),
+  revoked_at: nullable('string', { format: 'date-time' }),
 };
 
 export const openApiDocument = {
@@ -126,6 +138,54 @@ export const openApiDocument = {
         },
       },
     },
+    '/keys': {
+      get: {
+        operationId: 'listKeys',
+        summary: 'List API keys',
+        description: 'The keys of your workspace, revoked ones included; never their secrets. Required scope: `admin:keys`.',
+        responses: {
+          200: { description: 'The keys.', content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiKeyList' } } } },
+          401: responses[401],
+          403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have admin:keys scope'),
+          429: responses[429],
+          500: responses[500],
+        },
+      },
+      post: {
+        operationId: 'createKey',
+        summary: 'Create an API key',
+        description: 'A key of your workspace with scopes the calling key holds. The whole key (`key`) is in this answer only. Required scope: `admin:keys`.',
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateApiKey' } } } },
+        responses: {
+          201: { description: 'The new key, with its secret.', content: { 'application/json': { schema: { $ref: '#/components/schemas/CreatedApiKeyEnvelope' } } } },
+          400: responses[400],
+          401: responses[401],
+          403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have admin:keys scope'),
+          408: responses[408],
+          413: responses[413],
+          415: responses[415],
+          429: responses[429],
+          500: responses[500],
+        },
+      },
+    },
+    '/keys/{prefix}/revoke': {
+      post: {
+        operationId: 'revokeKey',
+        summary: 'Revoke an API key',
+        description: 'The key stops working on the next request (on every gateway process sharing Redis). Required scope: `admin:keys`.',
+        parameters: [{ name: 'prefix', in: 'path', required: true, schema: { type: 'string' }, description: 'The public prefix, `agk_` and 12 characters.' }],
+        responses: {
+          200: { description: 'The revoked key.', content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiKeyEnvelope' } } } },
+          401: responses[401],
+          403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have admin:keys scope'),
+          404: errorResponse(404, 'No key with that prefix in your workspace.', 'API key not found'),
+          414: responses[414],
+          429: responses[429],
+          500: responses[500],
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
@@ -191,6 +251,47 @@ export const openApiDocument = {
           data: { type: 'array', items: { $ref: '#/components/schemas/Asset' } },
           pagination: { $ref: '#/components/schemas/Pagination' },
         },
+      },
+      ApiKey: {
+        type: 'object',
+        additionalProperties: false,
+        required: Object.keys(apiKeyProperties),
+        properties: apiKeyProperties,
+      },
+      CreateApiKey: {
+        type: 'object',
+        required: ['name', 'scopes'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: maxKeyNameLength },
+          scopes: { type: 'array', minItems: 1, items: { type: 'string', enum: allScopes } },
+          expires_at: { type: ['string', 'null'], format: 'date-time', description: 'When the key stops working; never when omitted.' },
+        },
+      },
+      ApiKeyEnvelope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: { success: { const: true }, data: { $ref: '#/components/schemas/ApiKey' } },
+      },
+      CreatedApiKeyEnvelope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: {
+          success: { const: true },
+          data: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['key', ...Object.keys(apiKeyProperties)],
+            properties: { key: { type: 'string', description: 'The whole key, shown this once.' }, ...apiKeyProperties },
+          },
+        },
+      },
+      ApiKeyList: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: { success: { const: true }, data: { type: 'array', items: { $ref: '#/components/schemas/ApiKey' } } },
       },
       Pagination: {
         type: 'object',
