@@ -125,7 +125,8 @@ const SERVERS = {
 function startServer(name, ctx, databaseUrl) {
   const def = SERVERS[name];
   const env = {
-    LOG_LEVEL: 'silent', NODE_ENV: 'production',
+    // As `npm start` runs: production mode, the default log level (one line per request); no rate limit.
+    NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0',
     BENCH_KEYS: `${ctx.keys.read},${ctx.keys.write}`, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
     DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '', PGLITE_SHARED_BUFFERS: pgliteSharedBuffers,
   };

@@ -21,8 +21,7 @@ export function freePort() {
  */
 export async function startNodeServer({ name, cwd, args, env, ready, cpu, log }) {
   const port = await freePort();
-  // Rate limits off: the bench measures the gateway's work, not its refusals.
-  const childEnv = { ...process.env, RATE_LIMIT_PER_MINUTE: '0', ...env, PORT: String(port), HOST: '127.0.0.1' };
+  const childEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' };
   const command = cpu ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(command[0], command[1], { cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

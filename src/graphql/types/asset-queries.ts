@@ -2,11 +2,11 @@ import { scopeRule } from '../../auth/scopes.ts';
 import {
   assetOrder,
   assetSorts,
-  checkCursorAsset,
   countAssets,
   createAsset,
   defaultPerPage,
   findAssetPage,
+  findAssetsAfterCursor,
   maxPerPage,
   resolvePage,
   sortOrders,
@@ -114,15 +114,8 @@ builder.queryFields((t) => ({
       order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
     },
     totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-    resolve: async (query, _root, args, ctx) => {
-      const workspaceId = workspaceOf(ctx);
-      if (query.cursor) await checkCursorAsset(ctx.db, workspaceId, query.cursor.id, args.after ? 'after' : 'before', (args.after ?? args.before)!);
-      return ctx.db.asset.findMany({
-        ...query,
-        where: visibleAssets(workspaceId, (args.filter ?? {}) as AssetFilter),
-        orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
-      });
-    },
+    resolve: (query, _root, args, ctx) =>
+      findAssetsAfterCursor(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter, args.sort ?? undefined, args.order ?? undefined, query),
   }),
 
   asset: t.prismaField({
