@@ -83,8 +83,8 @@ describe.runIf(runBrowser)('in a browser (needs Chromium: apt-get install chromi
     const foreign = offlineOnly(page);
     await page.goto(`${base}/api/v1/docs`);
     const summaries = page.locator('.opblock-summary-path');
-    await expect.poll(() => summaries.count(), { timeout: 30_000 }).toBe(3);
-    expect((await summaries.allInnerTexts()).map((s) => s.replace(/\u200b/g, '')).sort()).toEqual(['/assets', '/assets', '/assets/{asset_id}']);
+    await expect.poll(() => summaries.count(), { timeout: 30_000 }).toBe(6);
+    expect((await summaries.allInnerTexts()).map((s) => s.replace(/\u200b/g, '')).sort()).toEqual(['/assets', '/assets', '/assets/{asset_id}', '/keys', '/keys', '/keys/{prefix}/revoke']);
     await expect.poll(() => page.locator('.info .title').innerText()).toContain('Assets API');
     expect(foreign).toEqual([]);
     await page.close();
