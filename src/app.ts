@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
@@ -8,12 +8,13 @@ import { createFiles, type Files } from './domain/files/index.ts';
 import { scheduleUploadSweeps } from './domain/files/uploads.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
-import { queryLimitRules } from './graphql/limits.ts';
+import { queryLimitRules, queryParseOptions } from './graphql/limits.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
+import { addAccessControl } from './http/access.ts';
+import { frameworkErrors, graphqlEndpoint, httpErrorHandler, notFoundHandler } from './http/errors.ts';
 import { logRequests } from './http/request-log.ts';
+import { addTimeouts, serverTimeoutOptions } from './http/timeouts.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
-
-const graphqlEndpoint = '/graphql';
 
 export interface AppDeps {
   config: Config;
@@ -31,7 +32,12 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
     bodyLimit: config.bodyLimit,
     // Clients see our error shapes, never Fastify's defaults with internals.
     return503OnClosing: true,
+    frameworkErrors,
+    ...serverTimeoutOptions(config),
   });
+  addTimeouts(app, config);
+  app.setErrorHandler(httpErrorHandler(config.bodyLimit));
+  app.setNotFoundHandler(notFoundHandler);
 
   logRequests(app);
 
@@ -42,15 +48,18 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
   await app.register(multipart);
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
+  await addAccessControl(app, config, authenticate);
+  const principalOf = (req: FastifyRequest) => req.principal;
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
   const limitRules = queryLimitRules(config);
-  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, files, authenticate, limitRules, onInternalError }) : null;
+  const parseOptions = queryParseOptions(config);
+  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, files, principalOf, limitRules, parseOptions, onInternalError }) : null;
   // graphql-yoga (~10-20 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
-      createGraphQLServer({ endpoint: graphqlEndpoint, db, files, authenticate, limitRules, onInternalError, uploadLimitBytes: config.graphqlUploadLimitBytes }),
+      createGraphQLServer({ endpoint: graphqlEndpoint, db, files, principalOf, limitRules, parseOptions, onInternalError, uploadLimitBytes: config.graphqlUploadLimitBytes }),
     ));
   app.route({
     url: graphqlEndpoint,
@@ -68,7 +77,7 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
     },
   });
 
-  await app.register(restV1, { prefix: '/api/v1', db, files, authenticate, bodyLimit: config.bodyLimit });
+  await app.register(restV1, { prefix: '/api/v1', db, files, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
 
   // Unattached uploads expire (UPLOAD_TTL_HOURS): swept when the app is ready, then hourly.

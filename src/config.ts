@@ -17,6 +17,10 @@ export interface Config {
   maxQueryCost: number;
   /** Most aliases in one GraphQL operation. */
   maxQueryAliases: number;
+  /** Most directives in one GraphQL operation. */
+  maxQueryDirectives: number;
+  /** Most lexical tokens in one GraphQL document (parsing stops there). */
+  maxQueryTokens: number;
   /** Connections the PostgreSQL server pool may open. */
   databasePoolSize: number;
   /** How long a verified API key is remembered (a revoked key works at most this long). 0: never. */
@@ -35,6 +39,20 @@ export interface Config {
   extractMemoryMb: number;
   /** Most pixels an image may declare (width × height); larger ones are refused. */
   maxImagePixels: number;
+  /** Time a client has to send its request headers (Node answers 408 and closes after it). */
+  headersTimeoutMs: number;
+  /** Time a client has, once its headers are in, to send the whole body (408 in the face's shape). */
+  bodyTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed. */
+  connectionTimeoutMs: number;
+  /** Requests per minute per API key; 0 turns every rate limit off. */
+  rateLimitPerMinute: number;
+  /** Requests per minute per client IP without a valid key (failed authentications included). */
+  rateLimitUnauthenticatedPerMinute: number;
+  /** `redis://…` shares rate limits (and key revocations) across gateway processes; unset: in memory. */
+  redisUrl: string | undefined;
+  /** Prefix of every key the gateway writes to Redis, so that deployments can share one. */
+  redisKeyPrefix: string;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -66,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryDepth: intFrom(env, 'MAX_QUERY_DEPTH', 10),
     maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 5000),
     maxQueryAliases: intFrom(env, 'MAX_QUERY_ALIASES', 15),
+    maxQueryDirectives: intFrom(env, 'MAX_QUERY_DIRECTIVES', 20),
+    maxQueryTokens: intFrom(env, 'MAX_QUERY_TOKENS', 2000),
     databasePoolSize: intFrom(env, 'DATABASE_POOL_SIZE', 10),
     keyCacheTtlMs: intFrom(env, 'KEY_CACHE_TTL_MS', 10_000),
     graphqlJsonFastPath: booleanFrom(env, 'GRAPHQL_JSON_FAST_PATH', true),
@@ -75,5 +95,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     extractTimeoutMs: intFrom(env, 'EXTRACT_TIMEOUT_MS', 5000),
     extractMemoryMb: intFrom(env, 'EXTRACT_MEMORY_MB', 96),
     maxImagePixels: intFrom(env, 'MAX_IMAGE_PIXELS', 100_000_000),
+    headersTimeoutMs: intFrom(env, 'HEADERS_TIMEOUT_MS', 10_000),
+    bodyTimeoutMs: intFrom(env, 'BODY_TIMEOUT_MS', 10_000),
+    connectionTimeoutMs: intFrom(env, 'CONNECTION_TIMEOUT_MS', 60_000),
+    rateLimitPerMinute: intFrom(env, 'RATE_LIMIT_PER_MINUTE', 1200),
+    rateLimitUnauthenticatedPerMinute: intFrom(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60),
+    redisUrl: env.REDIS_URL || undefined,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agw:',
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/client.ts';
+import { announceRevocation } from './revocations.ts';
 import type { Scope } from './scopes.ts';
 
 /**
@@ -17,8 +18,12 @@ export function keyPrefixOf(authorization: string | undefined): string | undefin
 const lastUsedResolutionMs = 60_000;
 
 export interface Principal {
+  /** The API key's id: rate limits and revocations are per key. */
+  keyId: string;
   workspaceId: string;
   scopes: ReadonlySet<string>;
+  /** When the key stops working (a remembered principal is dropped then too). */
+  expiresAt: Date | null;
 }
 
 function hashKey(key: string): Buffer {
@@ -35,18 +40,16 @@ export async function ensureWorkspace(db: Db, slug: string) {
 export async function createApiKey(db: Db, options: { name: string; scopes: Scope[]; workspace?: string }) {
   if (!options.name.trim()) throw new Error('A key name is required');
   const workspace = await ensureWorkspace(db, options.workspace ?? defaultWorkspaceSlug);
+  const { key, record } = await issueApiKey(db, { workspaceId: workspace.id, name: options.name.trim(), scopes: options.scopes });
+  return { key, record, workspace };
+}
+
+/** Stores a new key (its hash) and returns it: the only moment the whole key exists outside the client. */
+export async function issueApiKey(db: Db, data: { workspaceId: string; name: string; scopes: string[]; expiresAt?: Date | null }) {
   const prefix = `agk_${randomBytes(9).toString('base64url')}`;
   const key = `${prefix}_${randomBytes(32).toString('base64url')}`;
-  const record = await db.apiKey.create({
-    data: {
-      workspaceId: workspace.id,
-      name: options.name.trim(),
-      prefix,
-      secretHash: hashKey(key).toString('hex'),
-      scopes: options.scopes,
-    },
-  });
-  return { key, record, workspace };
+  const record = await db.apiKey.create({ data: { ...data, prefix, secretHash: hashKey(key).toString('hex') } });
+  return { key, record };
 }
 
 /** The principal for a presented key, or null for a malformed, unknown, revoked or expired one. */
@@ -67,7 +70,7 @@ export async function verifyApiKey(db: Db, presented: string): Promise<Principal
     // Bookkeeping only: a failed write must not fail the request.
     db.apiKey.update({ where: { id: record.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
   }
-  return { workspaceId: record.workspaceId, scopes: new Set(record.scopes) };
+  return { keyId: record.id, workspaceId: record.workspaceId, scopes: new Set(record.scopes), expiresAt: record.expiresAt };
 }
 
 export async function listApiKeys(db: Db) {
@@ -77,11 +80,12 @@ export async function listApiKeys(db: Db) {
   });
 }
 
-/** Returns false when no key has that prefix. */
+/** Returns false when no key has that prefix. Every process forgets the key at once (./revocations.ts). */
 export async function revokeApiKey(db: Db, prefix: string): Promise<boolean> {
   const { count } = await db.apiKey.updateMany({ where: { prefix, revokedAt: null }, data: { revokedAt: new Date() } });
-  if (count) return true;
-  return (await db.apiKey.count({ where: { prefix } })) > 0;
+  const record = await db.apiKey.findUnique({ where: { prefix }, select: { id: true } });
+  if (record) announceRevocation(record.id);
+  return count > 0 || record !== null;
 }
 
 export async function countApiKeys(db: Db): Promise<number> {

@@ -4,7 +4,7 @@
  * Pothos scope-auth enforces it (src/graphql/builder.ts); a test checks that every root
  * field of the schema appears here, so a new field cannot ship without a rule.
  */
-export const allScopes = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries'] as const;
+export const allScopes = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries', 'admin:keys'] as const;
 export type Scope = (typeof allScopes)[number];
 
 export const rootFieldScopes = {
@@ -17,6 +17,7 @@ export const rootFieldScopes = {
     nodes: ['read:assets', 'read:libraries'],
     library: 'read:libraries',
     libraries: 'read:libraries',
+    apiKeys: 'admin:keys',
   },
   Mutation: {
     createAsset: 'write:assets',
@@ -33,6 +34,8 @@ export const rootFieldScopes = {
     createLibrary: 'write:libraries',
     updateLibrary: 'write:libraries',
     deleteLibrary: 'write:libraries',
+    createApiKey: 'admin:keys',
+    revokeApiKey: 'admin:keys',
   },
 } as const satisfies Record<'Query' | 'Mutation', Record<string, Scope | readonly Scope[]>>;
 

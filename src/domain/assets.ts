@@ -10,10 +10,15 @@ import { isUuid } from './ids.ts';
 import { joiningLibrary, libraryToJoin } from './libraries.ts';
 import { applyPatch } from './patch.ts';
 import { insertWithUniqueSlug, slugBase } from './slugs.ts';
+import { checkText } from './text.ts';
 
 /** The rules of assets, shared by every face of the API. */
 
 export const maxTitleLength = 500;
+export const maxDescriptionLength = 10_000;
+/** Browsers and CDNs commonly stop at ~2,000 characters; longer URLs are not links anyone can use. */
+export const maxExternalUrlLength = 2048;
+export const maxSearchLength = 200;
 export const maxPerPage = 100;
 export const defaultPerPage = 20;
 /** The nine asset types, in the order the contract lists them. */
@@ -36,6 +41,7 @@ export function visibleAssets(workspaceId: string, filter: AssetFilter = {}): Pr
   const where: Prisma.AssetWhereInput = { workspaceId, deletedAt: null };
   if (filter.assetType) where.assetType = filter.assetType;
   if (filter.search) {
+    checkText('search', 'Search', filter.search, 'line', maxSearchLength);
     // Prisma passes `contains` to ILIKE as is: escape its wildcards so every character is literal.
     const literal = filter.search.replace(/[\\%_]/g, '\\$&');
     where.OR = [
@@ -176,9 +182,9 @@ export function videoEmbedFor(url: URL): string | null {
 export function validateNewAsset(input: NewAsset) {
   const title = input.title?.trim() ?? '';
   if (!title) throw new ValidationError('title', 'Title is required');
-  if ([...title].length > maxTitleLength) {
-    throw new ValidationError('title', `Title must be at most ${maxTitleLength} characters`);
-  }
+  checkText('title', 'Title', title, 'line', maxTitleLength);
+  const description = input.description?.trim() || null;
+  if (description) checkText('description', 'Description', description, 'multiline', maxDescriptionLength);
   if (!input.assetType) throw new ValidationError('assetType', 'Asset type is required');
   const assetType = input.assetType;
 
@@ -186,6 +192,7 @@ export function validateNewAsset(input: NewAsset) {
   let videoEmbed: string | null = null;
   const rawUrl = input.externalUrl?.trim();
   if (rawUrl) {
+    checkText('externalUrl', 'External URL', rawUrl, 'line', maxExternalUrlLength);
     const url = absoluteHttpUrl(rawUrl);
     if (!url) throw new ValidationError('externalUrl', 'External URL must be an absolute http or https URL');
     externalUrl = rawUrl;
@@ -199,7 +206,7 @@ export function validateNewAsset(input: NewAsset) {
 
   return {
     title,
-    description: input.description?.trim() || null,
+    description,
     assetType,
     externalUrl,
     videoEmbed,

@@ -1,3 +1,4 @@
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { NotFoundError, TooLargeError, ValidationError } from '../domain/errors.ts';
 
@@ -11,6 +12,7 @@ export const ErrorCode = {
   badUserInput: 'BAD_USER_INPUT',
   notFound: 'NOT_FOUND',
   tooLarge: 'PAYLOAD_TOO_LARGE',
+  badRequest: 'BAD_REQUEST',
   internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -42,12 +44,18 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
   if (original instanceof TooLargeError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.tooLarge } });
   }
+  // Connection arguments Pothos refuses: a malformed cursor, first and last both given …
+  if (original instanceof PothosValidationError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.badUserInput } });
+  }
   if (original instanceof NotFoundError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.notFound } });
   }
-  // Errors raised as GraphQLErrors (ours, or graphql-js's own) are meant for the client.
+  // Errors raised as GraphQLErrors (ours, or graphql-js's own) are meant for the client; every
+  // error carries a code, so graphql-js's (e.g. a subscription to a schema without them) get one.
   if (graphQLError && (!graphQLError.originalError || graphQLError.originalError instanceof GraphQLError)) {
-    return graphQLError;
+    if (graphQLError.extensions.code) return graphQLError;
+    return new GraphQLError(graphQLError.message, { ...location, source: graphQLError.source, positions: graphQLError.positions, extensions: { ...graphQLError.extensions, code: ErrorCode.badRequest } });
   }
   onInternalError?.(original);
   return new GraphQLError('Unexpected error.', { ...location, extensions: { code: ErrorCode.internal } });

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ValidationRule } from 'graphql';
+import { getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ParseOptions, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { Authenticate } from '../auth/authenticate.ts';
+import type { Principal } from '../auth/keys.ts';
 import type { Db } from '../db/client.ts';
 import type { Files } from '../domain/files/index.ts';
 import { createContext } from './context.ts';
@@ -47,9 +47,12 @@ function mediaTypeOf(accept: string | undefined): string | null {
 export interface JsonPostDeps {
   db: Db;
   files: Files;
-  authenticate: Authenticate;
+  /** The caller, as src/http/access.ts verified it before the body was read. */
+  principalOf: (req: FastifyRequest) => Principal | null | Promise<Principal | null>;
   /** The depth/cost/alias limits (./limits.ts), checked after graphql-js's own rules as yoga does. */
   limitRules: ValidationRule[];
+  /** The token limit (./limits.ts). */
+  parseOptions: ParseOptions;
   onInternalError: (error: unknown) => void;
 }
 
@@ -67,7 +70,7 @@ export interface JsonPostDeps {
  * not parse, does not validate or does not name one query or mutation — returns false and is
  * left to yoga, which answers it as GraphQL over HTTP says.
  */
-export function createJsonPostHandler({ db, files, authenticate, limitRules, onInternalError }: JsonPostDeps) {
+export function createJsonPostHandler({ db, files, principalOf, limitRules, parseOptions, onInternalError }: JsonPostDeps) {
   const validationRules = [...specifiedRules, ...limitRules];
   // Query text → its parsed document once it validated, or null when yoga must answer it.
   // Bounded by count and by total query length, so distinct queries cannot exhaust memory.
@@ -82,7 +85,7 @@ export function createJsonPostHandler({ db, files, authenticate, limitRules, onI
     if (cached) return cached.document;
     let document: DocumentNode | null = null;
     try {
-      const parsed = parse(query);
+      const parsed = parse(query, parseOptions);
       if (!validate(schema, parsed, validationRules).length) document = parsed;
     } catch {
       // A syntax error: yoga reports it.
@@ -102,7 +105,7 @@ export function createJsonPostHandler({ db, files, authenticate, limitRules, onI
     const operation = getOperationAST(document, operationName);
     if (!operation || operation.operation === 'subscription') return false;
 
-    const principal = await authenticate(req.headers.authorization);
+    const principal = await principalOf(req);
     const result = await executeOperation(document, params.variables ?? undefined, createContext(db, files, principal), onInternalError, operationName);
     // Always 200, as yoga answers these requests: the errors executeOperation returns are masked
     // GraphQL errors, without the `extensions.http` that would give yoga another status.

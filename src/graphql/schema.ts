@@ -5,6 +5,7 @@ import './types/asset-queries.ts';
 import './types/collection.ts';
 import './types/library.ts';
 import './types/library-queries.ts';
+import './types/api-key.ts';
 import './types/node.ts';
 import './types/files.ts';
 

@@ -1,8 +1,8 @@
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticate } from '../auth/authenticate.ts';
-import type { ValidationRule } from 'graphql';
+import type { Principal } from '../auth/keys.ts';
+import { parse, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
 import type { Files } from '../domain/files/index.ts';
 import { createContext, type Context } from './context.ts';
@@ -21,9 +21,12 @@ const useFieldNamedVariableErrors: Plugin = {
   }),
 };
 
-/** Adds the depth/cost/alias limits (./limits.ts) to yoga's validation, as the JSON POST path does. */
-function useValidationRules(rules: ValidationRule[]): Plugin {
-  return { onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule) };
+/** Adds the query limits (./limits.ts) to yoga's parsing and validation, as the JSON POST path does. */
+function useQueryLimits(rules: ValidationRule[], parseOptions: ParseOptions): Plugin {
+  return {
+    onParse: ({ setParseFn }) => setParseFn((source) => parse(source, parseOptions)),
+    onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule),
+  };
 }
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
@@ -32,14 +35,15 @@ export interface GraphQLServerOptions {
   endpoint: string;
   db: Db;
   files: Files;
-  authenticate: Authenticate;
+  principalOf: (req: FastifyRequest) => Principal | null | Promise<Principal | null>;
   limitRules: ValidationRule[];
+  parseOptions: ParseOptions;
   onInternalError: (error: unknown) => void;
   /** Largest file in a GraphQL multipart request: yoga parses the form into memory before executing. */
   uploadLimitBytes: number;
 }
 
-export function createGraphQLServer({ endpoint, db, files, authenticate, limitRules, onInternalError, uploadLimitBytes }: GraphQLServerOptions) {
+export function createGraphQLServer({ endpoint, db, files, principalOf, limitRules, parseOptions, onInternalError, uploadLimitBytes }: GraphQLServerOptions) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: endpoint,
@@ -56,9 +60,9 @@ export function createGraphQLServer({ endpoint, db, files, authenticate, limitRu
     maskedErrors: {
       maskError: (error) => toClientError(error, onInternalError),
     },
-    context: async ({ request }) => createContext(db, files, await authenticate(request.headers.get('authorization'))),
+    context: async ({ req }) => createContext(db, files, await principalOf(req)),
     plugins: [
-      useValidationRules(limitRules),
+      useQueryLimits(limitRules, parseOptions),
       useFieldNamedVariableErrors,
     ],
   });

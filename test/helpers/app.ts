@@ -21,7 +21,7 @@ export interface TestApp {
   newKey(scopes?: Scope[], workspace?: string): Promise<string>;
 }
 
-/** One app and database for the test file, closed after it. */
+/** One app and database for the test file, closed after it; `env` adds settings (e.g. rate limits). */
 export function useTestApp(env: Record<string, string> = {}): TestApp {
   const testApp = {} as TestApp;
   beforeAll(async () => {

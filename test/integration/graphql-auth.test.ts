@@ -119,7 +119,8 @@ describe('the key cache', () => {
     const authenticate = createAuthenticator(t.database.db, { cacheTtlMs: 300 });
     const principal = await authenticate(`Bearer ${key}`);
     expect(principal?.scopes.has('read:assets')).toBe(true);
-    await revokeApiKey(t.database.db, key.slice(0, 16));
+    // Revoked behind the gateway's back (no announcement): the cache keeps it for its TTL.
+    await t.database.db.apiKey.update({ where: { prefix: key.slice(0, 16) }, data: { revokedAt: new Date() } });
     // Key lookups only: the first use's last_used_at write lands whenever it lands.
     const lookups = () => t.database.statements.filter((sql) => /^SELECT .*"api_keys"/s.test(sql)).length;
     t.database.statements.length = 0;
@@ -131,6 +132,12 @@ describe('the key cache', () => {
     expect(lookups()).toBe(2); // a refused key is looked up every time
     expect(await authenticate(null)).toBeNull();
     expect(await authenticate(`Basic ${key}`)).toBeNull();
+
+    // Revoked through revokeApiKey (the CLI, the API): forgotten at once.
+    const other = await t.newKey();
+    expect(await authenticate(`Bearer ${other}`)).not.toBeNull();
+    await revokeApiKey(t.database.db, other.slice(0, 16));
+    expect(await authenticate(`Bearer ${other}`)).toBeNull();
   });
 });
 

@@ -1,7 +1,6 @@
 import contentDisposition from 'content-disposition';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
-import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
 import { countDownload, findDownload, type DownloadKind } from '../../domain/files/downloads.ts';
 import type { Files } from '../../domain/files/index.ts';
@@ -30,14 +29,13 @@ export const notMultipartMessage = 'Content-Type must be multipart/form-data wit
 interface FileRouteDeps {
   db: Db;
   files: Files;
-  authenticate: Authenticate;
 }
 
-export async function uploadRoutes(app: FastifyInstance, { db, files, authenticate }: FileRouteDeps) {
+export async function uploadRoutes(app: FastifyInstance, { db, files }: FileRouteDeps) {
   const logInternal = (req: FastifyRequest) => (error: unknown) => req.log.error(describeInternalError(error), 'unexpected error');
 
   app.post('/uploads', async (req, reply) => {
-    const principal = await authenticate(req.headers.authorization);
+    const principal = req.principal; // verified before the body is read (src/http/access.ts)
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
     if (!req.isMultipart()) return sendError(reply, 415, notMultipartMessage);
     // The size limit is the domain's (its 413 names the limit); busboy only bounds the form's other parts.
@@ -66,11 +64,11 @@ const refusals = {
   notFound: [404, 'Asset not found'],
 } as const;
 
-export async function downloadRoutes(app: FastifyInstance, { db, files, authenticate }: FileRouteDeps) {
+export async function downloadRoutes(app: FastifyInstance, { db, files }: FileRouteDeps) {
   async function serve(req: FastifyRequest, reply: FastifyReply, kind: DownloadKind) {
     const { asset_id: assetId } = req.params as { asset_id: string };
     const authorization = req.headers.authorization;
-    const principal = authorization ? await authenticate(authorization) : null;
+    const principal = req.principal;
     // A key that is sent must be valid, even for a public asset.
     if (authorization && !principal) return sendError(reply, 401, unauthenticatedMessage);
     const answer = await findDownload(db, files, assetId, principal, kind);

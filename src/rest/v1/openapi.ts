@@ -1,6 +1,8 @@
 import { assetSorts, assetTypes, defaultPerPage, maxPerPage, maxTitleLength, sortOrders } from '../../domain/assets.ts';
 import { maxCollectionItems } from '../../domain/collections.ts';
 import { maxLibraryNameLength } from '../../domain/libraries.ts';
+import { allScopes } from '../../auth/scopes.ts';
+import { maxKeyNameLength } from '../../domain/api-keys.ts';
 import { restErrors } from './errors.ts';
 
 /**
@@ -26,6 +28,13 @@ const responses = {
   404: errorResponse(404, 'No such asset in your workspace (also for a malformed id).', 'Asset not found'),
   413: errorResponse(413, 'The body is larger than the limit (BODY_LIMIT_BYTES, default 1 MiB).', 'Request body is larger than 1048576 bytes'),
   415: errorResponse(415, 'The body is not sent as application/json.', 'Content-Type must be application/json'),
+  408: errorResponse(408, 'The body did not arrive within BODY_TIMEOUT_MS (default 10 s); the connection is closed.', 'The request body did not arrive within 10000 ms'),
+  414: errorResponse(414, 'A path parameter is longer than the router accepts (100 characters).', 'The URL path is too long'),
+  429: errorResponse(
+    429,
+    'Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key, RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE per IP without a valid key). `Retry-After` says when to retry; every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.',
+    'Rate limit of 1200 requests per minute exceeded; retry in 42 s',
+  ),
   500: errorResponse(500, 'Something went wrong on our side; never with internals.', 'An unexpected error occurred'),
 };
 
@@ -101,6 +110,16 @@ function binaryRoute(what: 'file' | 'thumbnail', operationId: string, head: bool
   };
 }
 
+const apiKeyProperties = {
+  prefix: { type: 'string', description: 'Public; names the key.' },
+  name: { type: 'string' },
+  scopes: { type: 'array', items: { type: 'string', enum: allScopes } },
+  created_at: { type: 'string', format: 'date-time' },
+  last_used_at: nullable('string', { format: 'date-time', description: 'Recorded at most once a minute per process.' }),
+  expires_at: nullable('string', { format: 'date-time' }),
+  revoked_at: nullable('string', { format: 'date-time' }),
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -127,6 +146,7 @@ export const openApiDocument = {
           400: responses[400],
           401: responses[401],
           403: responses[403],
+          429: responses[429],
           500: responses[500],
         },
       },
@@ -148,8 +168,10 @@ export const openApiDocument = {
           400: responses[400],
           401: responses[401],
           403: responses[403],
+          408: responses[408],
           413: responses[413],
           415: responses[415],
+          429: responses[429],
           500: responses[500],
         },
       },
@@ -194,9 +216,60 @@ export const openApiDocument = {
             description: 'The asset.',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/AssetEnvelope' } } },
           },
+          400: errorResponse(400, 'The URL does not decode (malformed percent-encoding).', 'The URL is malformed'),
           401: responses[401],
           403: responses[403],
           404: responses[404],
+          414: responses[414],
+          429: responses[429],
+          500: responses[500],
+        },
+      },
+    },
+    '/keys': {
+      get: {
+        operationId: 'listKeys',
+        summary: 'List API keys',
+        description: 'The keys of your workspace, revoked ones included; never their secrets. Required scope: `admin:keys`.',
+        responses: {
+          200: { description: 'The keys.', content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiKeyList' } } } },
+          401: responses[401],
+          403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have admin:keys scope'),
+          429: responses[429],
+          500: responses[500],
+        },
+      },
+      post: {
+        operationId: 'createKey',
+        summary: 'Create an API key',
+        description: 'A key of your workspace with scopes the calling key holds. The whole key (`key`) is in this answer only. Required scope: `admin:keys`.',
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateApiKey' } } } },
+        responses: {
+          201: { description: 'The new key, with its secret.', content: { 'application/json': { schema: { $ref: '#/components/schemas/CreatedApiKeyEnvelope' } } } },
+          400: responses[400],
+          401: responses[401],
+          403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have admin:keys scope'),
+          408: responses[408],
+          413: responses[413],
+          415: responses[415],
+          429: responses[429],
+          500: responses[500],
+        },
+      },
+    },
+    '/keys/{prefix}/revoke': {
+      post: {
+        operationId: 'revokeKey',
+        summary: 'Revoke an API key',
+        description: 'The key stops working on the next request (on every gateway process sharing Redis). Required scope: `admin:keys`.',
+        parameters: [{ name: 'prefix', in: 'path', required: true, schema: { type: 'string' }, description: 'The public prefix, `agk_` and 12 characters.' }],
+        responses: {
+          200: { description: 'The revoked key.', content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiKeyEnvelope' } } } },
+          401: responses[401],
+          403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have admin:keys scope'),
+          404: errorResponse(404, 'No key with that prefix in your workspace.', 'API key not found'),
+          414: responses[414],
+          429: responses[429],
           500: responses[500],
         },
       },
@@ -473,6 +546,47 @@ export const openApiDocument = {
           data: { type: 'array', items: { $ref: '#/components/schemas/Asset' } },
           pagination: { $ref: '#/components/schemas/Pagination' },
         },
+      },
+      ApiKey: {
+        type: 'object',
+        additionalProperties: false,
+        required: Object.keys(apiKeyProperties),
+        properties: apiKeyProperties,
+      },
+      CreateApiKey: {
+        type: 'object',
+        required: ['name', 'scopes'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: maxKeyNameLength },
+          scopes: { type: 'array', minItems: 1, items: { type: 'string', enum: allScopes } },
+          expires_at: { type: ['string', 'null'], format: 'date-time', description: 'When the key stops working; never when omitted.' },
+        },
+      },
+      ApiKeyEnvelope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: { success: { const: true }, data: { $ref: '#/components/schemas/ApiKey' } },
+      },
+      CreatedApiKeyEnvelope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: {
+          success: { const: true },
+          data: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['key', ...Object.keys(apiKeyProperties)],
+            properties: { key: { type: 'string', description: 'The whole key, shown this once.' }, ...apiKeyProperties },
+          },
+        },
+      },
+      ApiKeyList: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: { success: { const: true }, data: { type: 'array', items: { $ref: '#/components/schemas/ApiKey' } } },
       },
       Pagination: {
         type: 'object',

@@ -1,6 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
 import type { Files } from '../../domain/files/index.ts';
 import { createContext, type Context } from '../../graphql/context.ts';
@@ -17,12 +16,12 @@ export interface Shim {
   run<T, V>(req: FastifyRequest, document: TypedDocumentNode<T, V>, variables: V): Promise<OperationResult<T>>;
 }
 
-export function authenticatedShim(app: FastifyInstance, { db, files, authenticate }: { db: Db; files: Files; authenticate: Authenticate }): Shim {
+export function authenticatedShim(app: FastifyInstance, { db, files }: { db: Db; files: Files }): Shim {
   // Every route needs a key: without a valid one the answer is 401 before the body is even
   // read. Which scope a key needs is the schema's business.
   const contexts = new WeakMap<FastifyRequest, Context>();
   app.addHook('onRequest', async (req, reply) => {
-    const principal = await authenticate(req.headers.authorization);
+    const principal = req.principal; // verified before the body is read (src/http/access.ts)
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
     contexts.set(req, createContext(db, files, principal));
   });

@@ -1,0 +1,87 @@
+import { connect } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { createApiKey } from '../../src/auth/keys.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+/**
+ * Slow clients against a real listening server: an unfinished body gets its 408 in the face's
+ * shape after BODY_TIMEOUT_MS and the connection is closed; unfinished headers get Node's 408
+ * after HEADERS_TIMEOUT_MS; meanwhile the server answers everyone else.
+ */
+let database: TestDatabase;
+let app: FastifyInstance;
+let base: string;
+let port: number;
+let key: string;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', BODY_TIMEOUT_MS: '700', HEADERS_TIMEOUT_MS: '1000' }), db: database.db });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  port = (app.server.address() as { port: number }).port;
+  base = `http://127.0.0.1:${port}`;
+  key = (await createApiKey(database.db, { name: 'slow', scopes: ['read:assets', 'write:assets'], workspace: 'slow' })).key;
+});
+afterAll(async () => {
+  await app?.close();
+  await database?.close();
+});
+
+/** Sends `head` (and never the rest), then resolves with everything the server wrote once it closes the connection. */
+function sendAndWait(head: string): Promise<{ raw: string; elapsedMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    let raw = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(head));
+    socket.on('data', (chunk) => (raw += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ raw, elapsedMs: Date.now() - started }));
+    setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`still open after 15 s; got ${raw}`));
+    }, 15_000);
+  });
+}
+
+const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+
+describe('slow clients', () => {
+  it('an unfinished body gets 408 in the face shape and the connection closes, while others are served', async () => {
+    const rest = sendAndWait(
+      `POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"title":`,
+    );
+    const graphql = sendAndWait(
+      `POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":`,
+    );
+    // While both hang, the server answers at once.
+    const served = await fetch(`${base}/api/v1/assets`, { headers: { authorization: `Bearer ${key}` } });
+    expect(served.status).toBe(200);
+
+    const restAnswer = await rest;
+    expect(restAnswer.raw).toMatch(/^HTTP\/1\.1 408 /);
+    expect(restAnswer.raw.toLowerCase()).toContain('connection: close');
+    expect(bodyOf(restAnswer.raw)).toEqual({ error: 'Request timeout', message: 'The request body did not arrive within 700 ms' });
+    expect(restAnswer.elapsedMs).toBeLessThan(5_000);
+
+    const graphqlAnswer = await graphql;
+    expect(graphqlAnswer.raw).toMatch(/^HTTP\/1\.1 408 /);
+    expect(bodyOf(graphqlAnswer.raw)).toEqual({ errors: [{ message: 'The request body did not arrive within 700 ms', extensions: { code: 'REQUEST_TIMEOUT' } }] });
+  });
+
+  it('a body without a valid key is never waited for: 401 at once', async () => {
+    const answer = await Promise.race([
+      sendAndWait('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{"query":'),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('waited for the body')), 600)),
+    ]);
+    expect(answer.raw).toMatch(/^HTTP\/1\.1 401 /);
+  });
+
+  it('unfinished headers get 408 and the connection closes', async () => {
+    const answer = await sendAndWait(`GET /api/v1/assets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n`);
+    expect(answer.raw).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer.elapsedMs).toBeLessThan(5_000);
+  });
+});
