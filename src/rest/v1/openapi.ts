@@ -68,8 +68,8 @@ const assetId = { name: 'asset_id', in: 'path', required: true, schema: { type: 
 const libraryId = { name: 'library_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const json = (ref: string, description: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const jsonBody = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
-const readErrors = { 400: responses[400], 401: responses[401], 403: responses[403], 500: responses[500] };
-const writeErrors = { ...readErrors, 413: responses[413], 415: responses[415] };
+const readErrors = { 400: responses[400], 401: responses[401], 403: responses[403], 429: responses[429], 500: responses[500] };
+const writeErrors = { ...readErrors, 408: responses[408], 413: responses[413], 415: responses[415] };
 
 const binaryHeaders = {
   'Content-Length': { schema: { type: 'integer' }, description: 'Bytes in this response.' },
@@ -225,6 +225,27 @@ export const openApiDocument = {
           500: responses[500],
         },
       },
+      patch: {
+        operationId: 'updateAsset',
+        summary: 'Update an asset',
+        description:
+          'Required scope: `write:assets`. A partial update: absent fields keep their value, `null` clears one, and the ' +
+          'result must pass the create rules (a new `external_url` re-derives `video_embed`). The slug stays as it was. ' +
+          '`asset_type` cannot change (only the current type is accepted) and neither can `file_path` (create a new asset ' +
+          'to change its file). `library_id` joins a library of your workspace; `null` leaves it. Read-only fields are ignored.',
+        parameters: [assetId],
+        requestBody: jsonBody('UpdateAsset'),
+        responses: { 200: json('AssetEnvelope', 'The asset as it is now.'), ...writeErrors, 404: responses[404] },
+      },
+      delete: {
+        operationId: 'deleteAsset',
+        summary: 'Delete an asset',
+        description:
+          'Required scope: `write:assets`. A soft delete: the asset leaves every list, total, lookup, library and collection at ' +
+          'once, and `POST /assets/{asset_id}/restore` brings it back. Answers the asset as deleted; deleting it again is a 404.',
+        parameters: [assetId],
+        responses: { 200: json('AssetEnvelope', 'The asset that was deleted.'), ...readErrors, 404: responses[404] },
+      },
     },
     '/keys': {
       get: {
@@ -272,27 +293,6 @@ export const openApiDocument = {
           429: responses[429],
           500: responses[500],
         },
-      },
-      patch: {
-        operationId: 'updateAsset',
-        summary: 'Update an asset',
-        description:
-          'Required scope: `write:assets`. A partial update: absent fields keep their value, `null` clears one, and the ' +
-          'result must pass the create rules (a new `external_url` re-derives `video_embed`). The slug stays as it was. ' +
-          '`asset_type` cannot change (only the current type is accepted) and neither can `file_path` (create a new asset ' +
-          'to change its file). `library_id` joins a library of your workspace; `null` leaves it. Read-only fields are ignored.',
-        parameters: [assetId],
-        requestBody: jsonBody('UpdateAsset'),
-        responses: { 200: json('AssetEnvelope', 'The asset as it is now.'), ...writeErrors, 404: responses[404] },
-      },
-      delete: {
-        operationId: 'deleteAsset',
-        summary: 'Delete an asset',
-        description:
-          'Required scope: `write:assets`. A soft delete: the asset leaves every list, total, lookup, library and collection at ' +
-          'once, and `POST /assets/{asset_id}/restore` brings it back. Answers the asset as deleted; deleting it again is a 404.',
-        parameters: [assetId],
-        responses: { 200: json('AssetEnvelope', 'The asset that was deleted.'), ...readErrors, 404: responses[404] },
       },
     },
     '/assets/{asset_id}/restore': {
