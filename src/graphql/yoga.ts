@@ -1,7 +1,8 @@
+import { useEngine } from '@envelop/core';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
-import type { ValidationRule } from 'graphql';
+import { execute, subscribe, type ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
 import type { Context } from './context.ts';
 import { toClientError } from './errors.ts';
@@ -51,6 +52,10 @@ export function createGraphQLServer({ endpoint, db, authenticate, limitRules, on
     },
     context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
     plugins: [
+      // graphql-js's own executor, as the JSON POST path and the REST shims run: one engine, so the
+      // answers agree byte for byte (key order included), and yoga's @graphql-tools/executor@2
+      // (which needs Node 22) is not on the request path.
+      useEngine({ execute, subscribe }),
       useValidationRules(limitRules),
       useFieldNamedVariableErrors,
     ],
