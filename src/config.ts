@@ -13,7 +13,7 @@ export interface Config {
   bodyLimit: number;
   /** Deepest GraphQL selection accepted. */
   maxQueryDepth: number;
-  /** Highest graphql-armor cost (objects 2, scalars 1, times 1.5 per level) of one operation. */
+  /** Highest graphql-armor cost (objects 2, scalars 1, times 1.5 per level, a literal first/last multiplying) of one operation. */
   maxQueryCost: number;
   /** Most aliases in one GraphQL operation. */
   maxQueryAliases: number;
@@ -52,7 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: intFrom(env, 'BODY_LIMIT_BYTES', 1024 * 1024),
     maxQueryDepth: intFrom(env, 'MAX_QUERY_DEPTH', 10),
-    maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 5000),
+    maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 25000),
     maxQueryAliases: intFrom(env, 'MAX_QUERY_ALIASES', 15),
     databasePoolSize: intFrom(env, 'DATABASE_POOL_SIZE', 10),
     keyCacheTtlMs: intFrom(env, 'KEY_CACHE_TTL_MS', 10_000),

@@ -1,3 +1,4 @@
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 
@@ -11,6 +12,9 @@ export const ErrorCode = {
   badUserInput: 'BAD_USER_INPUT',
   notFound: 'NOT_FOUND',
   internal: 'INTERNAL_SERVER_ERROR',
+  depthLimit: 'QUERY_DEPTH_LIMIT',
+  costLimit: 'QUERY_COST_LIMIT',
+  aliasLimit: 'QUERY_ALIAS_LIMIT',
 } as const;
 
 export const unauthenticatedMessage = 'A valid API key is required (Authorization: Bearer <key>)';
@@ -37,6 +41,10 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
       ...location,
       extensions: { code: ErrorCode.badUserInput, field: original.field },
     });
+  }
+  // The connection arguments Pothos checks: `first: -1`, a cursor that does not decode.
+  if (original instanceof PothosValidationError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.badUserInput } });
   }
   if (original instanceof NotFoundError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.notFound } });

@@ -13,6 +13,7 @@ import {
 } from '../../domain/assets.ts';
 import { isUuid } from '../../domain/ids.ts';
 import { builder } from '../builder.ts';
+import { refuseFirstWithLast } from '../connections.ts';
 import type { Context } from '../context.ts';
 import { enumValuesOf, identityMap } from '../enums.ts';
 import { AssetInterface } from './asset.ts';
@@ -112,12 +113,14 @@ builder.queryFields((t) => ({
       order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
     },
     totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.asset.findMany({
+    resolve: (query, _root, args, ctx) => {
+      refuseFirstWithLast(args);
+      return ctx.db.asset.findMany({
         ...query,
         where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
         orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
-      }),
+      });
+    },
   }),
 
   asset: t.prismaField({
