@@ -6,6 +6,8 @@ import type { Db } from './db/client.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
 import { queryLimitRules } from './graphql/limits.ts';
+import { possibleTypesOf } from './graphql/possible-types.ts';
+import { schema } from './graphql/schema.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
@@ -35,6 +37,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   // graphql-yoga (~10-20 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
+  let possibleTypes: string | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
       createGraphQLServer({ endpoint: graphqlEndpoint, db, authenticate, limitRules, onInternalError }),
@@ -53,6 +56,13 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
       reply.send(streaming ? response.body : await response.text());
       return reply;
     },
+  });
+
+  // The type names a client cache needs (docs/clients.md); schema.graphql shows them to anyone, so
+  // no key is asked. Computed once, from the schema the server runs.
+  app.get(`${graphqlEndpoint}/possible-types.json`, async (_req, reply) => {
+    possibleTypes ??= JSON.stringify(possibleTypesOf(schema));
+    return reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'public, max-age=300').send(possibleTypes);
   });
 
   await app.register(restV1, { prefix: '/api/v1', db, authenticate, bodyLimit: config.bodyLimit });

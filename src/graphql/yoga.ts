@@ -43,7 +43,13 @@ export function createGraphQLServer({ endpoint, db, authenticate, limitRules, on
     // GraphiQL from the bundled package: no CDN, so it works offline and behind firewalls.
     // Loaded on the first page view: the bundle holds ~80 MB of memory an API server seldom needs.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
-    graphiql: { title: 'assets-gateway', defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }' },
+    graphiql: {
+      title: 'assets-gateway',
+      defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }',
+      // Opens with the Headers pane showing where the API key goes.
+      headers: JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2),
+      defaultEditorToolsVisibility: 'headers',
+    },
     landingPage: false,
     // CORS is the app's (@fastify/cors), one policy for /graphql and /api/v1.
     cors: false,
