@@ -51,11 +51,14 @@ describe.runIf(runBrowser)('in a browser (needs Chromium: apt-get install chromi
     const editor = page.locator('.graphiql-query-editor .CodeMirror, .graphiql-query-editor [role="textbox"], .graphiql-editor').first();
     await editor.waitFor({ timeout: 30_000 });
 
-    // Headers tab: set the key.
-    await page.getByText('Headers', { exact: true }).click();
+    // It opens on the Headers pane, with a template that shows where the key goes: set the key.
     const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor').last();
+    await expect
+      .poll(async () => (await headersEditor.innerText()).replace(/\s+/g, ' '), { timeout: 20_000 })
+      .toContain('"Authorization": "Bearer <your API key>"');
     await headersEditor.click();
     await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
     await page.keyboard.type(`{"Authorization": "Bearer ${key}"`);
 
     // Query editor: replace the default query.
