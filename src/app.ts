@@ -9,6 +9,7 @@ import { queryLimitRules } from './graphql/limits.ts';
 import { possibleTypesOf } from './graphql/possible-types.ts';
 import { schema } from './graphql/schema.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
+import { root } from './http/root.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
 const graphqlEndpoint = '/graphql';
@@ -68,6 +69,7 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   await app.register(restV1, { prefix: '/api/v1', db, authenticate, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
 
+  await root(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
