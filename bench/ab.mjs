@@ -6,8 +6,8 @@
 //   npx tsc -p tsconfig.build.json --outDir builds/a/dist   (from the root, once per build)
 //   cd bench && node ab.mjs ../builds/a ../builds/b+--max-semi-space-size=32 postgraphile
 //
-// A variant is a directory holding dist/, optionally with node flags after '+' (comma-separated),
-// or `postgraphile`. Keep the builds in the root's builds/ (git-ignored): there they find the
+// A variant is a directory holding dist/, optionally with node flags after '+' (comma-separated)
+// and environment variables after '?' (`../builds/a?LOG_LEVEL=warn`), or `postgraphile`. Keep the builds in the root's builds/ (git-ignored): there they find the
 // root's node_modules, and not bench/'s second copy of graphql (PostGraphile's). Env: AB_WORKLOADS (list-20,get; see lib/requests.mjs), AB_PAIRS (3),
 // AB_SECONDS (5). Needs a prior `npm run bench` for the seeded database `assets_bench`.
 import autocannon from 'autocannon';
@@ -40,12 +40,15 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function start(variant) {
   const isPostGraphile = variant === 'postgraphile';
-  const [dir, flags = ''] = variant.split('+');
+  // `dir+flag,flag?NAME=value&NAME=value`: node flags after '+', environment after '?'.
+  const [build, query = ''] = variant.split('?');
+  const [dir, flags = ''] = build.split('+');
   const args = isPostGraphile ? ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'] : ['--max-old-space-size=128', ...flags.split(',').filter(Boolean), 'dist/index.js'];
   const port = await freePort();
   const child = spawn('taskset', ['-c', '1', process.execPath, ...args], {
     cwd: isPostGraphile ? BENCH : resolve(dir), stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
+    // As `npm start` runs it (default log level, production mode), without rate limits.
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', ...Object.fromEntries(new URLSearchParams(query)) },
   });
   let exited = false;
   child.on('exit', () => { exited = true; });

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // npm run bench (in bench/) — see README.md. Progress goes to stderr, the markdown table to stdout.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ROOT, createKeys, dbUrlFor, setupPostgres } from './lib/pgsetup.mjs';
+import { logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
 import { startSqlProxy } from './lib/sqlproxy.mjs';
 import { GATEWAY_GET_QUERY, GATEWAY_ITEM, GATEWAY_LIST_QUERY, POSTGRAPHILE_GET_QUERY, POSTGRAPHILE_ITEM, POSTGRAPHILE_LIST_QUERY } from './lib/requests.mjs';
 import { ASSETS, GET_ID, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
@@ -27,8 +27,7 @@ const opt = {
   serverCpu: env.BENCH_SERVER_CPU || '1',
   loadCpu: env.BENCH_LOAD_CPU || '0',
 };
-const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = logger('bench');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 // The load generator (this process, and autocannon in it) on one core, servers on the other.
@@ -115,14 +114,6 @@ function request(variant, workload, keys) {
 }
 
 // ---------------------------------------------------------------- servers
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 const SERVERS = {
   baseline: { variants: ['raw SQL'], cwd: BENCH, args: ['baseline-server.mjs'], ready: '/nope' },
   // What `npm start` runs: the compiled server (built once below, as `npm start`'s prestart does),
@@ -131,43 +122,15 @@ const SERVERS = {
   postgraphile: { variants: ['PostGraphile'], cwd: BENCH, args: ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'], ready: '/graphql' },
 };
 
-async function startServer(name, ctx, databaseUrl) {
+function startServer(name, ctx, databaseUrl) {
   const def = SERVERS[name];
-  const port = await freePort();
-  const childEnv = {
-    ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production',
+  const env = {
+    // As `npm start` runs: production mode, the default log level (one line per request); no rate limit.
+    NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0',
     BENCH_KEYS: `${ctx.keys.read},${ctx.keys.write}`, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
     DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '', PGLITE_SHARED_BUFFERS: pgliteSharedBuffers,
   };
-  // taskset execs node, so the pid we hold is the server's own.
-  const child = spawn('taskset', ['-c', opt.serverCpu, process.execPath, ...def.args], { cwd: def.cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-  let exited = false;
-  let exitInfo = '';
-  child.on('exit', (code, signal) => {
-    exited = true;
-    exitInfo = `exit ${signal || code}`;
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const t0 = Date.now();
-  for (;;) {
-    if (exited) throw new Error(`${name} exited during start-up: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
-    if (Date.now() - t0 > 90_000) { child.kill('SIGKILL'); throw new Error(`${name} not ready after 90 s`); }
-    try { await fetch(base + def.ready, { signal: AbortSignal.timeout(1000) }); break; } catch { await sleep(250); }
-  }
-  log(`${name} up on :${port} (pid ${child.pid}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return {
-    base, pid: child.pid, child,
-    died: () => (exited ? `${name} died (${exitInfo}): ${stderr.trim().split('\n').slice(-6).join(' | ').slice(0, 600)}` : null),
-    stop: async () => {
-      if (exited) return;
-      child.kill('SIGTERM');
-      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-      if (!exited) child.kill('SIGKILL');
-      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-    },
-  };
+  return startNodeServer({ name, cwd: def.cwd, args: def.args, env, ready: def.ready, cpu: opt.serverCpu, log });
 }
 
 function cpuTicks(pid) {
@@ -192,11 +155,6 @@ function foreignTicks(serverPid) {
   }
   return ticks;
 }
-function peakRssMb(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function call(base, req) {
   const res = await fetch(base + req.path, { method: req.method, headers: req.headers, body: req.makeBody ? req.makeBody() : req.body });
   const text = await res.text();
@@ -218,7 +176,6 @@ async function load(base, req, seconds) {
   return { ok, bad: result.non2xx + result.errors + result.timeouts, rps: ok / seconds, p50: pct(0.5), p99: pct(0.99) };
 }
 
-const median = (xs) => { const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
 
 /**
  * Correctness first: every variant of a server must return the same ids, in order, as the raw-SQL

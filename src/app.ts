@@ -9,6 +9,7 @@ import { queryLimitRules } from './graphql/limits.ts';
 import { possibleTypesOf } from './graphql/possible-types.ts';
 import { schema } from './graphql/schema.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
+import { logRequests } from './http/request-log.ts';
 import { root } from './http/root.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
@@ -23,10 +24,14 @@ export interface AppDeps {
 export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    // One line per request instead of Fastify's two (./http/request-log.ts).
+    disableRequestLogging: true,
     bodyLimit: config.bodyLimit,
     // Clients see our error shapes, never Fastify's defaults with internals.
     return503OnClosing: true,
   });
+
+  logRequests(app);
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
   await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });

@@ -1,5 +1,6 @@
 // Seeds an embedded PGlite data dir the way the gateway would open it:
-//   node --import tsx bench/lib/seed-pglite.ts <DATA_DIR>      (cwd /work/main, the root's tsx)
+//   node --import tsx bench/lib/seed-pglite.ts <DATA_DIR> [scale <assets>]   (cwd: the root, for its tsx)
+// Without `scale`, the data set of `npm run bench` (./seed.mjs); with it, that of `bench:scale`.
 // Migrations through the gateway's own engine, then the bench SQL on the raw PGlite instance.
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -7,6 +8,8 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { openEngine } from '../../src/db/engine.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
 import { lockDataDir } from '../../src/db/lock.ts';
+// @ts-expect-error plain .mjs module without types
+import { afterSeedSql, scaleSeedSql } from './scale-seed.mjs';
 // @ts-expect-error plain .mjs module without types
 import { seedSql } from './seed.mjs';
 
@@ -22,7 +25,12 @@ const location = join(dataDir, 'pglite');
 const release = await lockDataDir(location);
 try {
   const db = await PGlite.create(location, { extensions: { pg_trgm } });
-  await db.exec(seedSql);
+  if (process.argv[3] === 'scale') {
+    await db.exec(scaleSeedSql(Number(process.argv[4])));
+    await db.exec(afterSeedSql);
+  } else {
+    await db.exec(seedSql);
+  }
   const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM assets');
   console.error(`seeded ${rows[0].n} assets into ${location}`);
   await db.close();

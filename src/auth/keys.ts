@@ -8,6 +8,11 @@ import type { Scope } from './scopes.ts';
  */
 const keyPattern = /^(agk_[A-Za-z0-9_-]{12})_[A-Za-z0-9_-]{43}$/;
 export const defaultWorkspaceSlug = 'default';
+
+/** The public prefix of the key in an `Authorization: Bearer …` header (for logs), or undefined. */
+export function keyPrefixOf(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(agk_[A-Za-z0-9_-]{12})_/i.exec(authorization ?? '')?.[1];
+}
 /** Writing last_used_at on every request would turn every read into a write; once a minute is enough. */
 const lastUsedResolutionMs = 60_000;
 

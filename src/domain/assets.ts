@@ -4,6 +4,7 @@ import type { Db } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { AssetType } from '../generated/prisma/enums.ts';
 import { ValidationError } from './errors.ts';
+import { isUuid } from './ids.ts';
 
 /** The rules of assets, shared by every face of the API. */
 
@@ -55,6 +56,61 @@ export async function countAssets(db: Db, workspaceId: string, filter: AssetFilt
 /** Stable order: ties are broken by id in the same direction. */
 export function assetOrder(sort: AssetSort = 'createdAt', order: SortOrder = 'desc'): Prisma.AssetOrderByWithRelationInput[] {
   return [{ [sort]: order }, { id: order }];
+}
+
+/**
+ * From this offset on, a page reads the ids it shows first and then their rows: the skipped rows
+ * are then entries of the order's partial index alone (an index-only scan), not rows fetched one
+ * by one only to be dropped (`npm run bench:scale`, bench/RESULTS.md). Shallower pages stay one
+ * statement.
+ */
+export const deepOffset = 1000;
+
+export interface AssetPageQuery {
+  where: Prisma.AssetWhereInput;
+  orderBy: Prisma.AssetOrderByWithRelationInput[];
+  skip: number;
+  take: number;
+}
+
+/** The rows of one offset page, with the selection (`query`) plugin-prisma built. */
+export async function findAssetPage<Q extends { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude }>(db: Db, page: AssetPageQuery, query: Q) {
+  const { where, orderBy, skip, take } = page;
+  if (skip < deepOffset) return db.asset.findMany({ ...query, where, orderBy, skip, take });
+  const ids = (await db.asset.findMany({ select: { id: true }, where, orderBy, skip, take })).map((row) => row.id);
+  return db.asset.findMany({ ...query, where: { id: { in: ids } }, orderBy });
+}
+
+/**
+ * Rows of a cursor page: those after (or, paging backwards, before) the cursor's asset in the
+ * list's order. plugin-prisma hands Prisma the cursor, which writes it as `(sort = X AND id <= Y)
+ * OR sort < X` and skips one row: PostgreSQL can only filter that row by row from the top of the
+ * list, and the skipped row is a wrong one when the cursor's asset is no longer in the list. So
+ * the keyset is written here instead, with `sort <= X` beside it so that the order's index starts
+ * at the cursor: a page costs the same at any depth. The cursor must name an asset of the
+ * workspace (a deleted one still marks its place); any other id is refused like a malformed cursor.
+ */
+export async function findAssetsAfterCursor<Q extends Omit<Prisma.AssetFindManyArgs, 'where' | 'orderBy'>>(
+  db: Db,
+  workspaceId: string,
+  filter: AssetFilter,
+  sort: AssetSort = 'createdAt',
+  order: SortOrder = 'desc',
+  { cursor, skip: _skip, ...query }: Q,
+) {
+  const where = visibleAssets(workspaceId, filter);
+  if (cursor?.id !== undefined) {
+    const backward = (query.take ?? 0) < 0;
+    const at = isUuid(cursor.id) ? await db.asset.findFirst({ where: { id: cursor.id, workspaceId }, select: { id: true, [sort]: true } }) : null;
+    if (!at) throw new ValidationError(backward ? 'before' : 'after', 'Invalid cursor');
+    const value = at[sort as keyof typeof at];
+    const up = backward !== (order === 'asc'); // whether the page lies at higher values than the cursor
+    where.AND = [
+      { [sort]: up ? { gte: value } : { lte: value } },
+      { OR: [{ [sort]: up ? { gt: value } : { lt: value } }, { [sort]: value, id: up ? { gt: at.id } : { lt: at.id } }] },
+    ];
+  }
+  return db.asset.findMany({ ...query, where, orderBy: assetOrder(sort, order) });
 }
 
 export interface PageRequest {

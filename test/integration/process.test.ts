@@ -79,7 +79,10 @@ describe('server process', () => {
       server.kill('SIGTERM');
       expect((await exit).code).toBe(0);
 
-      const again = startTs('src/index.ts', [], env);
+      // At the default log level: one line per request, with the route and the key's public prefix only.
+      const again = startTs('src/index.ts', [], { ...env, LOG_LEVEL: 'info' });
+      let logged = '';
+      again.stdout!.on('data', (chunk) => (logged += chunk));
       const secondOutput = await waitForOutput(again, /assets-gateway: GraphQL/);
       expect(secondOutput).not.toContain('Created a first API key');
       const list = await fetch(`${base}/graphql`, {
@@ -88,6 +91,15 @@ describe('server process', () => {
         body: JSON.stringify({ query: '{ assets { total items { slug } } }' }),
       });
       expect(await list.json()).toEqual({ data: { assets: { total: 1, items: [{ slug: 'kept' }] } } });
+      expect((await fetch(`${base}/api/v1/assets?api_key=sekrit-in-the-url`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      await expect.poll(() => logged.split('\n').filter((line) => line.includes('"msg":"request"')).length).toBe(2);
+      const lines = logged.split('\n').filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line));
+      expect(lines.map(({ method, route, status, key: prefix }) => ({ method, route, status, prefix }))).toEqual([
+        { method: 'POST', route: '/graphql', status: 200, prefix: key!.slice(0, 16) },
+        { method: 'GET', route: '/api/v1/assets', status: 200, prefix: key!.slice(0, 16) },
+      ]);
+      expect(logged).not.toContain('sekrit');
+      expect(logged).not.toContain(key!.slice(17));
       const exitAgain = finished(again);
       again.kill('SIGTERM');
       expect((await exitAgain).code).toBe(0);

@@ -5,6 +5,8 @@ import {
   countAssets,
   createAsset,
   defaultPerPage,
+  findAssetPage,
+  findAssetsAfterCursor,
   maxPerPage,
   resolvePage,
   sortOrders,
@@ -50,7 +52,7 @@ const AssetPage = builder.objectRef<AssetPageShape>('AssetPage').implement({
     items: t.prismaField({
       type: [AssetInterface],
       resolve: (query, page, _args, ctx) =>
-        ctx.db.asset.findMany({ ...query, where: page.where, orderBy: page.orderBy, skip: page.skip, take: page.perPage }),
+        findAssetPage(ctx.db, { where: page.where, orderBy: page.orderBy, skip: page.skip, take: page.perPage }, query),
     }),
     page: t.exposeInt('page'),
     perPage: t.exposeInt('perPage', { description: `Clamped to ${maxPerPage}.` }),
@@ -115,11 +117,7 @@ builder.queryFields((t) => ({
     totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
     resolve: (query, _root, args, ctx) => {
       refuseFirstWithLast(args);
-      return ctx.db.asset.findMany({
-        ...query,
-        where: visibleAssets(workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-        orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
-      });
+      return findAssetsAfterCursor(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter, args.sort ?? undefined, args.order ?? undefined, query);
     },
   }),
 

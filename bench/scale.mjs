@@ -1,0 +1,250 @@
+#!/usr/bin/env node
+// npm run bench:scale (in bench/) — how the gateway's cost grows with the data; see README.md.
+// Progress goes to stderr, the markdown table to stdout (and bench/.data/scale-last-run.md).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { ROOT, dbUrlFor, rootScript } from './lib/pgsetup.mjs';
+import { SCALE_WORKSPACE_ID, afterSeedSql, scalePostgraphileSql, scaleSeedSql } from './lib/scale-seed.mjs';
+import { condition, deepPageFor, post, workloads } from './lib/scale-workloads.mjs';
+import { logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
+
+const BENCH = new URL('.', import.meta.url).pathname.replace(/\/$/, '');
+const env = process.env;
+const opt = {
+  adminUrl: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  dbName: env.BENCH_SCALE_DATABASE_NAME || 'assets_scale',
+  assets: Number(env.BENCH_SCALE_ASSETS || 1_000_000),
+  pgliteAssets: Number(env.BENCH_SCALE_PGLITE_ASSETS || 100_000),
+  samples: Number(env.BENCH_SCALE_SAMPLES || 31),
+  warmup: Number(env.BENCH_SCALE_WARMUP || 5),
+  createSeconds: Number(env.BENCH_SCALE_CREATE_SECONDS || 5),
+  createRounds: Number(env.BENCH_SCALE_CREATE_ROUNDS || 3),
+  engines: (env.BENCH_SCALE_ENGINES || 'postgres,pglite').split(',').filter(Boolean),
+  reseed: env.BENCH_SCALE_RESEED === '1',
+};
+const log = logger('scale');
+const postgresKeysFile = join(BENCH, '.data', `scale-keys-${opt.dbName}.json`);
+const deepPage = deepPageFor(opt.assets);
+
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+mkdirSync(join(BENCH, '.data'), { recursive: true });
+// The gateway's cursor format (plugin-prisma's), to start a connection half-way down the list.
+const rootRequire = createRequire(join(ROOT, 'package.json'));
+const { cursorFormatter } = await import(pathToFileURL(join(rootRequire.resolve('@pothos/plugin-prisma').replace(/lib\/index\.js$/, ''), 'esm/util/cursors.js')).href);
+const gatewayCursor = cursorFormatter('id');
+
+// ---------------------------------------------------------------- data
+const seedTag = (assets) => `scale v2: ${assets} assets`;
+
+/** Seeds the PostgreSQL database once; later runs reuse it and only apply new migrations. */
+async function preparePostgres() {
+  const url = dbUrlFor(opt.adminUrl, opt.dbName);
+  const admin = new pg.Client({ connectionString: opt.adminUrl });
+  await admin.connect();
+  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opt.dbName])).rowCount > 0;
+  let seeded = false;
+  if (exists && !opt.reseed) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    seeded = (await c.query("SELECT obj_description('public.assets'::regclass) AS tag").catch(() => ({ rows: [{}] }))).rows[0].tag === seedTag(opt.assets);
+    await c.end();
+  }
+  if (!seeded) {
+    rmSync(postgresKeysFile, { force: true }); // they were the old database's
+    await admin.query(`DROP DATABASE IF EXISTS "${opt.dbName}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${opt.dbName}"`);
+  }
+  await admin.end();
+  log(`migrating ${opt.dbName} (npm run db:migrate)`);
+  rootScript(['db:migrate'], { DATABASE_URL: url });
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  if (!seeded) {
+    log(`seeding ${opt.assets} assets + 9 × 10 000 (generate_series); a million takes minutes`);
+    const t = Date.now();
+    await c.query(scaleSeedSql(opt.assets));
+    await c.query(afterSeedSql);
+    await c.query(scalePostgraphileSql);
+    await c.query(`COMMENT ON TABLE assets IS '${seedTag(opt.assets)}'`);
+    log(`seeded in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  } else {
+    log('reusing the seeded database (BENCH_SCALE_RESEED=1 to seed again)');
+    await c.query('ANALYZE');
+  }
+  await c.end();
+  return url;
+}
+
+async function preparePglite() {
+  const dataDir = join(BENCH, '.data', 'scale-pglite');
+  const tagFile = join(dataDir, 'seed-tag');
+  if (!opt.reseed && existsSync(tagFile) && readFileSync(tagFile, 'utf8') === seedTag(opt.pgliteAssets)) {
+    log(`reusing ${dataDir}; migrations apply at the gateway's start`);
+    return dataDir;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  log(`PGlite: seeding ${opt.pgliteAssets} assets into ${dataDir}`);
+  execFileSync(process.execPath, ['--import', 'tsx', join(BENCH, 'lib/seed-pglite.ts'), dataDir, 'scale', String(opt.pgliteAssets)], {
+    cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: '' },
+  });
+  writeFileSync(tagFile, seedTag(opt.pgliteAssets));
+  return dataDir;
+}
+
+/** Keys from the gateway's CLI, kept with the data (a CLI start costs seconds). */
+function keysFor(engineEnv, file, names) {
+  const stored = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  for (const [name, workspace, scopes] of names) {
+    if (stored[name]) continue;
+    stored[name] = rootScript(['keys', '--', 'create', '--name', name, '--scopes', scopes, '--workspace', workspace], engineEnv);
+    if (!/^agk_/.test(stored[name])) throw new Error(`keys CLI did not print a key: ${stored[name]}`);
+  }
+  writeFileSync(file, JSON.stringify(stored));
+  return stored;
+}
+
+async function call(base, req) {
+  const t0 = performance.now();
+  const res = await fetch(base + req.path, { method: req.method, headers: req.headers, body: req.body });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  let json = null;
+  try { json = JSON.parse(text); } catch {}
+  return { status: res.status, json, text, ms };
+}
+
+/** p50 of single requests from one client; the variants take turns, request by request. */
+async function measure(variants) {
+  for (let i = 0; i < opt.warmup; i++) for (const v of variants) await call(v.base, v.req);
+  for (let i = 0; i < opt.samples; i++) {
+    for (const v of variants) {
+      const r = await call(v.base, v.req);
+      if (r.status !== 200) throw new Error(`${v.label}: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+      v.ms.push(r.ms);
+    }
+  }
+  for (const v of variants) v.p50 = median(v.ms);
+}
+
+/** The ids of a response, or why there are none. */
+async function idsOf(base, req) {
+  const r = await call(base, req);
+  try {
+    return req.ids(r.json);
+  } catch {
+    return `HTTP ${r.status} ${r.text.slice(0, 300)}`;
+  }
+}
+
+/** Concurrent creates for `seconds`, `keys[i % keys.length]` on client i: creates per second. */
+async function createRate(base, keys, seconds) {
+  let done = 0;
+  let failed = 0;
+  const until = Date.now() + seconds * 1000;
+  const tag = Date.now().toString(36);
+  await Promise.all(Array.from({ length: 16 }, async (_, client) => {
+    for (let n = 0; Date.now() < until; n++) {
+      const r = await call(base, post('mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }', { i: { title: `Scale ${tag} ${client} ${n}`, assetType: 'LINK', externalUrl: 'https://example.com' } }, keys[client % keys.length]));
+      if (r.status === 200 && r.json?.data?.createAsset) done++;
+      else failed++;
+    }
+  }));
+  if (failed) log(`   ${failed} create(s) failed`);
+  return done / seconds;
+}
+
+// ---------------------------------------------------------------- run
+const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const out = [];
+const gatewayEnv = (extra) => ({ NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', ...extra });
+const gatewayArgs = ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js']; // as npm start runs it
+const postgraphileArgs = ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'];
+
+if (opt.engines.includes('postgres')) {
+  const url = await preparePostgres();
+  const writers = Array.from({ length: 16 }, (_, i) => [`spread-${i + 1}`, `scale-spread-${i + 1}`, 'read:assets,write:assets']);
+  const keys = keysFor({ DATABASE_URL: url }, postgresKeysFile, [
+    ['read', 'scale', 'read:assets'], ['hot', 'scale-hot', 'read:assets,write:assets'], ...writers,
+  ]);
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const offset = (deepPage - 1) * 20;
+  const { rows: [cursorRow] } = await c.query(
+    'SELECT id FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [SCALE_WORKSPACE_ID, offset - 1]);
+  await c.end();
+
+  const gateway = await startNodeServer({ name: 'gateway', cwd: ROOT, args: gatewayArgs, env: gatewayEnv({ DATABASE_URL: url }), ready: '/healthz', log });
+  const postgraphile = await startNodeServer({ name: 'postgraphile', cwd: BENCH, args: postgraphileArgs, env: { DATABASE_URL: url }, ready: '/graphql', log });
+  try {
+    const pglCursor = (await call(postgraphile.base, post(`{ allAssets(first: 1, offset: ${offset - 1}, ${condition}, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { edges { cursor } } }`))).json.data.allAssets.edges[0].cursor;
+    const rows = [];
+    for (const w of workloads(keys.read, { gateway: gatewayCursor({ id: cursorRow.id }), postgraphile: pglCursor }, deepPage)) {
+      const variants = [
+        w.rest && { label: 'REST', base: gateway.base, req: w.rest, ms: [] },
+        { label: 'GraphQL', base: gateway.base, req: w.graphql, ms: [] },
+        { label: 'PostGraphile', base: postgraphile.base, req: w.postgraphile, ms: [] },
+      ].filter(Boolean);
+      const answers = await Promise.all(variants.map((v) => idsOf(v.base, v.req)));
+      const same = answers.every((a) => Array.isArray(a) && a.length > 0 && JSON.stringify(a) === JSON.stringify(answers[0]));
+      log(`${w.name}: ${same ? `${answers[0].length} rows, same rows on every variant` : `MISMATCH ${JSON.stringify(answers).slice(0, 600)}`}`);
+      await measure(variants);
+      const [restP50, gqlP50, pglP50] = [variants.find((v) => v.label === 'REST')?.p50, variants.find((v) => v.label === 'GraphQL').p50, variants.find((v) => v.label === 'PostGraphile').p50];
+      const worst = Math.max(gqlP50, restP50 ?? 0);
+      const met = worst <= w.target && (!w.peer || worst <= pglP50);
+      log(`   REST ${fmt(restP50)} ms, GraphQL ${fmt(gqlP50)} ms, PostGraphile ${fmt(pglP50)} ms (target ${w.target} ms${w.peer ? ' and ≤ PostGraphile' : ''})`);
+      rows.push(`| ${w.name} | ${fmt(restP50)} | ${fmt(gqlP50)} | ≤ ${w.target}${w.peer ? ' and ≤ PostGraphile' : ''} | ${fmt(pglP50)} | ${same ? 'same' : 'MISMATCH'} | ${met ? 'met' : '**not met**'} |`);
+    }
+    log(`creates: 16 clients on one workspace vs 16 workspaces, ${opt.createRounds} rounds of ${opt.createSeconds} s`);
+    const hot = [];
+    const spread = [];
+    for (let round = 0; round < opt.createRounds; round++) {
+      hot.push(await createRate(gateway.base, [keys.hot], opt.createSeconds));
+      spread.push(await createRate(gateway.base, writers.map(([name]) => keys[name]), opt.createSeconds));
+      log(`   round ${round + 1}: one workspace ${fmt(hot.at(-1), 0)}/s, 16 workspaces ${fmt(spread.at(-1), 0)}/s`);
+    }
+    const ratio = median(hot) / median(spread);
+    rows.push(`| creates, 16 clients, one workspace and type ÷ 16 workspaces | ${fmt(median(hot), 0)}/s ÷ ${fmt(median(spread), 0)}/s | = ${fmt(ratio, 2)}× | ≥ 0.8× | | | ${ratio >= 0.8 ? 'met' : '**not met**'} |`);
+    const rss = peakRssMb(gateway.pid);
+    rows.push(`| gateway peak RSS after all of the above | ${fmt(rss, 0)} MB | | ≤ 200 MB | | | ${rss <= 200 ? 'met' : '**not met**'} |`);
+    out.push(`### PostgreSQL, ${opt.assets.toLocaleString('en')} assets in one workspace (+ 9 × 10,000) — p50 of ${opt.samples} single requests from one client, ms\n`,
+      '| workload | gateway REST | gateway GraphQL | target | PostGraphile | rows | |', '|---|---:|---:|---|---:|---|---|', ...rows, '');
+  } finally {
+    await gateway.stop();
+    await postgraphile.stop();
+  }
+}
+
+if (opt.engines.includes('pglite')) {
+  const dataDir = await preparePglite();
+  const keys = keysFor({ DATABASE_URL: '', DATA_DIR: dataDir }, join(dataDir, 'keys.json'), [['read', 'scale', 'read:assets']]);
+  const gateway = await startNodeServer({ name: 'gateway (PGlite)', cwd: ROOT, args: gatewayArgs, env: gatewayEnv({ DATABASE_URL: '', DATA_DIR: dataDir }), ready: '/healthz', log });
+  try {
+    const rows = [];
+    const all = workloads(keys.read, {}, deepPageFor(opt.pgliteAssets));
+    for (const [w, target] of [[all[0], 10], [all[3], 30]]) {
+      const variants = [{ label: 'REST', base: gateway.base, req: w.rest, ms: [] }, { label: 'GraphQL', base: gateway.base, req: w.graphql, ms: [] }];
+      const answers = await Promise.all(variants.map((v) => idsOf(v.base, v.req)));
+      const same = answers.every((a) => Array.isArray(a) && a.length > 0 && JSON.stringify(a) === JSON.stringify(answers[0]));
+      await measure(variants);
+      const worst = Math.max(variants[0].p50, variants[1].p50);
+      log(`PGlite ${w.name}: REST ${fmt(variants[0].p50)} ms, GraphQL ${fmt(variants[1].p50)} ms (target ${target} ms)`);
+      rows.push(`| ${w.name} | ${fmt(variants[0].p50)} | ${fmt(variants[1].p50)} | ≤ ${target} | ${same ? 'same' : 'MISMATCH'} | ${worst <= target ? 'met' : '**not met**'} |`);
+    }
+    const rss = peakRssMb(gateway.pid);
+    rows.push(`| gateway peak RSS | ${fmt(rss, 0)} MB | | ≤ 350 MB | | ${rss <= 350 ? 'met' : '**not met**'} |`);
+    out.push(`### embedded PGlite, ${opt.pgliteAssets.toLocaleString('en')} assets in one workspace (+ 9 × 10,000) — p50 of ${opt.samples} single requests, ms\n`,
+      '| workload | gateway REST | gateway GraphQL | target | rows | |', '|---|---:|---:|---|---|---|', ...rows, '');
+  } finally {
+    await gateway.stop();
+  }
+}
+
+const md = `## assets-gateway scale bench — ${new Date().toISOString()} — node ${process.version}; loadavg at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n${out.join('\n')}`;
+writeFileSync(join(BENCH, '.data', 'scale-last-run.md'), md);
+console.log(md);
+await sleep(10);
