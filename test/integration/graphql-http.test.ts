@@ -101,6 +101,7 @@ const cases: Case[] = [
     name: 'literals that look like code',
     fast: true,
     request: () =>
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal that looks like code is the point
       jsonPost({ query: '{ assets(filter: { search: "\\"); process.exit(1); (\\" ` ${1} \\\\ \\n */" }) { total weird_alias: page } }' }, auth(() => readKey)),
   },
   { name: 'an unknown id', fast: true, request: () => jsonPost({ query: '{ asset(id: "00000000-0000-4000-8000-000000000000") { id } }' }, auth(() => readKey)) },
