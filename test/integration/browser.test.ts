@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.ts';
+import { runsOrSaysWhy } from '../helpers/skip.ts';
 
 /**
  * GraphiQL and the REST docs page in a real headless Chromium (Debian's; .ci/run installs it).
@@ -10,7 +11,11 @@ import { useTestApp } from '../helpers/app.ts';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Skipped where no Chromium is installed (a fresh machine: `npm test` stays green there), but
 // never in CI, which installs it: there a missing browser fails the run.
-const runBrowser = existsSync(chromiumPath) || process.env.CI === 'true';
+const runBrowser = runsOrSaysWhy(
+  existsSync(chromiumPath) || process.env.CI === 'true',
+  'browser tests',
+  `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`,
+);
 const t = useTestApp();
 let browser: Browser;
 let base: string;

@@ -1,4 +1,4 @@
-import { ApolloClient, HttpLink, InMemoryCache, gql, type Reference } from '@apollo/client';
+import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { relayStylePagination } from '@apollo/client/utilities';
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
@@ -58,7 +58,17 @@ describe('the served possibleTypes', () => {
     expect(possibleTypes.Node).toContain('PdfAsset');
     expect(possibleTypes.Asset).toEqual(possibleTypes.Asset.slice().sort());
     expect(possibleTypes.Asset).toEqual(
-      expect.arrayContaining(['AudioAsset', 'CollectionAsset', 'DocumentAsset', 'ExternalVideoAsset', 'GitAsset', 'ImageAsset', 'LinkAsset', 'PdfAsset', 'VideoAsset']),
+      expect.arrayContaining([
+        'AudioAsset',
+        'CollectionAsset',
+        'DocumentAsset',
+        'ExternalVideoAsset',
+        'GitAsset',
+        'ImageAsset',
+        'LinkAsset',
+        'PdfAsset',
+        'VideoAsset',
+      ]),
     );
     expect(possibleTypes.FileAsset).toEqual(['AudioAsset', 'DocumentAsset', 'ImageAsset', 'PdfAsset', 'VideoAsset']);
   });
@@ -219,9 +229,7 @@ describe('urql with graphcache (global ids, possibleTypes from the server, relay
     });
     expect(seen).toEqual([]);
 
-    const created = await client
-      .mutation(urqlGql(CreateAsset), { input: { title: 'urql made this', assetType: 'PDF' } })
-      .toPromise();
+    const created = await client.mutation(urqlGql(CreateAsset), { input: { title: 'urql made this', assetType: 'PDF' } }).toPromise();
     expect(created.error).toBeUndefined();
     const id = created.data.createAsset.id as string;
     const cached = await client.query(urqlGql(GetAsset), { id }, { requestPolicy: 'cache-only' }).toPromise();

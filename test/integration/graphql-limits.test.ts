@@ -35,7 +35,10 @@ async function post(query: string) {
 describe('a page of 100 with every field of the REST asset', () => {
   it.each([
     ['assets', `{ assets(perPage: 100) { page perPage total totalPages items { ${fullAsset} } } }`],
-    ['assetsConnection edges', `{ assetsConnection(first: 100) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${fullAsset} } } } }`],
+    [
+      'assetsConnection edges',
+      `{ assetsConnection(first: 100) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${fullAsset} } } } }`,
+    ],
     ['assetsConnection nodes', `{ assetsConnection(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { ${fullAsset} } } }`],
     ['assetsConnection backwards', `{ assetsConnection(last: 100) { pageInfo { hasPreviousPage startCursor } edges { cursor node { ${fullAsset} } } } }`],
   ])('passes the limits on %s', async (_name, query) => {
@@ -49,7 +52,11 @@ describe('refusals name their limit', () => {
   const page = `assetsConnection(first: 100) { edges { node { ${fullAsset} } } }`;
   it.each([
     ['QUERY_COST_LIMIT', /^Query Cost limit of 25000 exceeded, found \d+/, `{ a: ${page} b: ${page} } ${restAsset}`],
-    ['QUERY_DEPTH_LIMIT', /^Query depth limit of 10 exceeded, found 12/, `{ __type(name: "Asset") { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }`],
+    [
+      'QUERY_DEPTH_LIMIT',
+      /^Query depth limit of 10 exceeded, found 12/,
+      `{ __type(name: "Asset") { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }`,
+    ],
     ['QUERY_ALIAS_LIMIT', /^Aliases limit of 15 exceeded, found 16/, `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: assets { total }`).join(' ')} }`],
   ])('%s', async (code, message, query) => {
     const result = await post(query);
