@@ -60,7 +60,7 @@ async function runPython(snippet: string) {
 
 beforeAll(async () => {
   const docs = await readFile(specUrl, 'utf8');
-  spec = docs.includes(additionsMark) ? docs.slice(0, docs.indexOf(additionsMark) + 1) : docs;
+  spec = docs.includes(additionsMark) ? docs.slice(0, docs.indexOf(additionsMark)) : docs;
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.server.address() as { port: number };
   base = `http://127.0.0.1:${port}`;
@@ -151,5 +151,51 @@ data = response.json()`);
 response = requests.post('https://yourdomain.com/api/v1/assets', headers={'Authorization': 'Bearer YOUR_API_KEY'}, json={'asset_type': 'pdf'})
 data = response.json()`);
     expect(refused).toEqual({ status: 400, data: { error: 'Validation failed', message: 'Title is required', field: 'title' } });
+  });
+});
+
+describe('the examples this repository adds to docs/assets-api.md', () => {
+  let blocks: { lang: string; code: string }[];
+  beforeAll(async () => {
+    const docs = await readFile(specUrl, 'utf8');
+    const additions = docs.slice(docs.indexOf(additionsMark));
+    blocks = [...additions.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, code]) => ({ lang, code: code.trim() }));
+  });
+  const of = (lang: string) => blocks.filter((block) => block.lang === lang).map((block) => block.code);
+  const pythonRuns = runsOrSaysWhy(hasPythonRequests || process.env.CI === 'true', 'the added Python examples', `${python} on PATH cannot import requests`);
+
+  it('cURL and JavaScript: create, then get what was created', async () => {
+    const [createCurl, getCurl] = of('sh');
+    const created = await runCurl(createCurl);
+    checkAgainstOpenApi('post', '/api/v1/assets', 201, created);
+    expect(created.data).toMatchObject({ title: 'New Product Demo', asset_type: 'external_video', video_embed: 'https://youtube.com/embed/example' });
+    expect(await runCurl(getCurl.replace('550e8400-e29b-41d4-a716-446655440000', created.data.id))).toEqual(created);
+
+    const [createJs, getJs] = of('js');
+    const show = "\nconsole.log(JSON.stringify({ status: response.status, data: typeof created !== 'undefined' ? created : asset }));";
+    const js = async (snippet: string) => JSON.parse((await run(process.execPath, ['--input-type=module', '-e', substitute(snippet) + show])).stdout);
+    const createdByJs = await js(createJs);
+    expect(createdByJs.status).toBe(201);
+    const got = await js(getJs.replace('550e8400-e29b-41d4-a716-446655440000', createdByJs.data.data.id));
+    expect(got).toEqual({ status: 200, data: createdByJs.data });
+  });
+
+  it.runIf(pythonRuns)('Python: create, then get what was created', async () => {
+    const [createPy, getPy] = of('python');
+    const show = "\nimport json\nprint(json.dumps({'status': response.status_code, 'data': globals().get('created') or globals().get('asset')}))";
+    const py = async (snippet: string) => JSON.parse((await run(python, ['-c', substitute(snippet) + show])).stdout);
+    const created = await py(createPy);
+    expect(created.status).toBe(201);
+    expect(await py(getPy.replace('550e8400-e29b-41d4-a716-446655440000', created.data.data.id))).toEqual({ status: 200, data: created.data });
+  });
+
+  it('the 401 and 404 bodies are what the API answers', async () => {
+    const [unauthorized, notFound] = of('json').map((body) => JSON.parse(body));
+    const noKey = await t.app.inject({ url: '/api/v1/assets/550e8400-e29b-41d4-a716-446655440000' });
+    expect(noKey.statusCode).toBe(401);
+    expect(noKey.json()).toEqual(unauthorized);
+    const unknown = await t.app.inject({ url: '/api/v1/assets/550e8400-e29b-41d4-a716-446655440000', headers: { authorization: `Bearer ${key}` } });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual(notFound);
   });
 });
