@@ -32,7 +32,7 @@ let sent = [];
 const engine = await openEngine({ databaseUrl: url, poolSize: 2 });
 const db = createPrismaClient(engine, { onQuery: (sql, params) => sent.push({ sql, params }) });
 const app = await buildApp({ config: loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0' }), db });
-const { key } = await createApiKey(db, { name: 'explain', scopes: ['read:assets'], workspace: 'scale' });
+const { key } = await createApiKey(db, { name: 'explain', scopes: ['read:assets', 'read:libraries'], workspace: 'scale' });
 const client = new pg.Client({ connectionString: url });
 await client.connect();
 

@@ -167,9 +167,9 @@ const postgraphileArgs = ['--import', './lib/polyfill.mjs', 'postgraphile-server
 
 if (opt.engines.includes('postgres')) {
   const url = await preparePostgres();
-  const writers = Array.from({ length: 16 }, (_, i) => [`spread-${i + 1}`, `scale-spread-${i + 1}`, 'read:assets,write:assets']);
+  const writers = Array.from({ length: 16 }, (_, i) => [`spread-${i + 1}`, `scale-spread-${i + 1}`, 'read:assets,write:assets,read:libraries']);
   const keys = keysFor({ DATABASE_URL: url }, postgresKeysFile, [
-    ['read', 'scale', 'read:assets'], ['hot', 'scale-hot', 'read:assets,write:assets'], ...writers,
+    ['read', 'scale', 'read:assets,read:libraries'], ['hot', 'scale-hot', 'read:assets,write:assets,read:libraries'], ...writers,
   ]);
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -221,7 +221,7 @@ if (opt.engines.includes('postgres')) {
 
 if (opt.engines.includes('pglite')) {
   const dataDir = await preparePglite();
-  const keys = keysFor({ DATABASE_URL: '', DATA_DIR: dataDir }, join(dataDir, 'keys.json'), [['read', 'scale', 'read:assets']]);
+  const keys = keysFor({ DATABASE_URL: '', DATA_DIR: dataDir }, join(dataDir, 'keys.json'), [['read', 'scale', 'read:assets,read:libraries']]);
   const gateway = await startNodeServer({ name: 'gateway (PGlite)', cwd: ROOT, args: gatewayArgs, env: gatewayEnv({ DATABASE_URL: '', DATA_DIR: dataDir }), ready: '/healthz', log });
   try {
     const rows = [];

@@ -1,8 +1,11 @@
 import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
+import { createFiles, type Files } from './domain/files/index.ts';
+import { scheduleUploadSweeps } from './domain/files/uploads.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
 import { queryLimitRules } from './graphql/limits.ts';
@@ -18,10 +21,12 @@ const graphqlEndpoint = '/graphql';
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** File storage and limits; by default local disk under DATA_DIR/uploads. */
+  files?: Files;
 }
 
 /** The HTTP app: /graphql, /api/v1, health. Never listens; src/index.ts and the tests do. */
-export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, files = createFiles(config) }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     // One line per request instead of Fastify's two (./http/request-log.ts).
@@ -34,19 +39,22 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
   logRequests(app);
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
-  await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });
+  await app.register(cors, { origin: '*', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600 });
+  // Multipart bodies are left unread until a handler streams them: /api/v1/uploads through
+  // @fastify/multipart, /graphql through yoga (the GraphQL multipart request spec).
+  await app.register(multipart);
 
   const authenticate = createAuthenticator(db, { cacheTtlMs: config.keyCacheTtlMs });
   const onInternalError = (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql');
   const limitRules = queryLimitRules(config);
-  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, authenticate, limitRules, onInternalError }) : null;
+  const handleJsonPost = config.graphqlJsonFastPath ? createJsonPostHandler({ db, files, authenticate, limitRules, onInternalError }) : null;
   // graphql-yoga (~10-20 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
   let possibleTypes: string | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
-      createGraphQLServer({ endpoint: graphqlEndpoint, db, authenticate, limitRules, onInternalError }),
+      createGraphQLServer({ endpoint: graphqlEndpoint, db, files, authenticate, limitRules, onInternalError, uploadLimitBytes: config.graphqlUploadLimitBytes }),
     ));
   app.route({
     url: graphqlEndpoint,
@@ -71,8 +79,15 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
     return reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'public, max-age=300').send(possibleTypes);
   });
 
-  await app.register(restV1, { prefix: '/api/v1', db, authenticate, bodyLimit: config.bodyLimit });
+  await app.register(restV1, { prefix: '/api/v1', db, files, authenticate, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
+
+  // Unattached uploads expire (UPLOAD_TTL_HOURS): swept when the app is ready, then hourly.
+  let stopSweeps: (() => void) | undefined;
+  app.addHook('onReady', async () => {
+    stopSweeps = scheduleUploadSweeps(db, files, (error) => app.log.error(describeInternalError(error), 'upload sweep failed'));
+  });
+  app.addHook('onClose', async () => stopSweeps?.());
 
   await root(app);
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -23,6 +23,18 @@ export interface Config {
   keyCacheTtlMs: number;
   /** Serve plain JSON POSTs to /graphql without yoga's fetch-API layer (src/graphql/json-post.ts). */
   graphqlJsonFastPath: boolean;
+  /** Largest file accepted by POST /api/v1/uploads, in bytes (413 above it). */
+  uploadLimitBytes: number;
+  /** Largest file accepted by GraphQL's uploadFile (yoga holds it in memory while parsing). */
+  graphqlUploadLimitBytes: number;
+  /** Uploads not attached to an asset after this many hours are deleted. */
+  uploadTtlHours: number;
+  /** How long metadata extraction of one file may run before it is stopped (400). */
+  extractTimeoutMs: number;
+  /** Heap of the worker that extracts metadata, in MB. */
+  extractMemoryMb: number;
+  /** Most pixels an image may declare (width × height); larger ones are refused. */
+  maxImagePixels: number;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -57,5 +69,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: intFrom(env, 'DATABASE_POOL_SIZE', 10),
     keyCacheTtlMs: intFrom(env, 'KEY_CACHE_TTL_MS', 10_000),
     graphqlJsonFastPath: booleanFrom(env, 'GRAPHQL_JSON_FAST_PATH', true),
+    uploadLimitBytes: intFrom(env, 'UPLOAD_LIMIT_BYTES', 100 * 1024 * 1024),
+    graphqlUploadLimitBytes: intFrom(env, 'GRAPHQL_UPLOAD_LIMIT_BYTES', 10 * 1024 * 1024),
+    uploadTtlHours: intFrom(env, 'UPLOAD_TTL_HOURS', 24),
+    extractTimeoutMs: intFrom(env, 'EXTRACT_TIMEOUT_MS', 5000),
+    extractMemoryMb: intFrom(env, 'EXTRACT_MEMORY_MB', 96),
+    maxImagePixels: intFrom(env, 'MAX_IMAGE_PIXELS', 100_000_000),
   };
 }

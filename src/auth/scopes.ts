@@ -15,18 +15,45 @@ export const rootFieldScopes = {
     // Each object found is then shown only to a key with its type's read scope (./types/node.ts).
     node: ['read:assets', 'read:libraries'],
     nodes: ['read:assets', 'read:libraries'],
+    library: 'read:libraries',
+    libraries: 'read:libraries',
   },
   Mutation: {
     createAsset: 'write:assets',
+    uploadFile: 'write:assets',
+    updateAsset: 'write:assets',
+    // A soft delete, undone by restoreAsset with the same scope: a delete scope of its own would
+    // guard nothing that write:assets cannot already undo or overwrite (see README).
+    deleteAsset: 'write:assets',
+    restoreAsset: 'write:assets',
+    // A collection is an asset: its items are written like its other fields.
+    addCollectionItems: 'write:assets',
+    removeCollectionItems: 'write:assets',
+    reorderCollectionItems: 'write:assets',
+    createLibrary: 'write:libraries',
+    updateLibrary: 'write:libraries',
+    deleteLibrary: 'write:libraries',
   },
 } as const satisfies Record<'Query' | 'Mutation', Record<string, Scope | readonly Scope[]>>;
 
-/** `authScopes` option for a root field, read from the table above. */
-export function scopeRule<T extends keyof typeof rootFieldScopes>(
+/**
+ * Fields below the root that cross from one kind of object to another: each needs the read
+ * scope of what it shows, so that, e.g., a key without read:libraries learns nothing of libraries
+ * through its assets (it still sees `Asset.libraryId`, a column of the asset).
+ */
+export const crossingFieldScopes = {
+  Asset: { library: 'read:libraries' },
+  Library: { assets: 'read:assets' },
+} as const satisfies Record<string, Record<string, Scope | readonly Scope[]>>;
+
+const scopeTable = { ...rootFieldScopes, ...crossingFieldScopes };
+
+/** `authScopes` option for a field, read from the tables above. */
+export function scopeRule<T extends keyof typeof scopeTable>(
   type: T,
-  field: keyof (typeof rootFieldScopes)[T],
+  field: keyof (typeof scopeTable)[T],
 ): { [scope in Scope]?: true } {
-  const rule = rootFieldScopes[type][field] as Scope | readonly Scope[];
+  const rule = scopeTable[type][field] as Scope | readonly Scope[];
   // scope-auth grants a field when any scope of the object is held.
   return Object.fromEntries((typeof rule === 'string' ? [rule] : rule).map((scope) => [scope, true]));
 }

@@ -1,10 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import slugify from 'slugify';
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { Prisma } from '../generated/prisma/client.ts';
+import { isRecordNotFound } from '../db/prisma-errors.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import type { AssetType } from '../generated/prisma/enums.ts';
-import { ValidationError } from './errors.ts';
+import { NotFoundError, ValidationError } from './errors.ts';
+import { claimUpload, prepareFile, type PreparedFile } from './files/attach.ts';
+import type { Files } from './files/index.ts';
 import { isUuid } from './ids.ts';
+import { joiningLibrary, libraryToJoin } from './libraries.ts';
+import { applyPatch } from './patch.ts';
+import { insertWithUniqueSlug, slugBase } from './slugs.ts';
 
 /** The rules of assets, shared by every face of the API. */
 
@@ -101,7 +106,7 @@ export async function findAssetsAfterCursor<Q extends Omit<Prisma.AssetFindManyA
   const where = visibleAssets(workspaceId, filter);
   if (cursor?.id !== undefined) {
     const backward = (query.take ?? 0) < 0;
-    const at = isUuid(cursor.id) ? await db.asset.findFirst({ where: { id: cursor.id, workspaceId }, select: { id: true, [sort]: true } }) : null;
+    const at = isUuid(cursor.id) ? await db.asset.findFirst({ where: { id: cursor.id, workspaceId }, select: { id: true, createdAt: true, title: true, updatedAt: true } }) : null;
     if (!at) throw new ValidationError(backward ? 'before' : 'after', 'Invalid cursor');
     const value = at[sort as keyof typeof at];
     const up = backward !== (order === 'asc'); // whether the page lies at higher values than the cursor
@@ -135,6 +140,8 @@ export interface NewAsset {
   externalUrl?: string | null;
   isPublic?: boolean | null;
   filePath?: string | null;
+  /** The library the asset joins; null for none. */
+  libraryId?: string | null;
 }
 
 /** The one rule for URLs clients give us: absolute, http or https. */
@@ -187,14 +194,8 @@ export function validateNewAsset(input: NewAsset) {
     throw new ValidationError('externalUrl', `External URL is required for ${assetType} assets`);
   }
 
-  let filePath: string | null = null;
-  if (input.filePath != null) {
-    filePath = input.filePath.trim();
-    // Only files under /uploads/ are ours to point at; no way out of it.
-    if (!/^\/uploads\/[^\0]+$/.test(filePath) || filePath.split('/').includes('..')) {
-      throw new ValidationError('filePath', 'File path must be a path under /uploads/');
-    }
-  }
+  // Checked against the workspace's uploads when the asset is created (./files/attach.ts).
+  const filePath = input.filePath != null ? input.filePath.trim() : null;
 
   return {
     title,
@@ -207,40 +208,93 @@ export function validateNewAsset(input: NewAsset) {
   };
 }
 
-export function slugBase(title: string): string {
-  // Underscores separate words too ("product_guide" → product-guide); strict drops them otherwise.
-  const slug = slugify(title.replace(/_/g, ' '), { lower: true, strict: true, trim: true }).slice(0, 200).replace(/-+$/, '');
-  return slug || 'asset';
-}
-
-const maxSlugAttempts = 20;
+type AssetQuery = { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude };
 
 /**
- * Creates an asset with a slug unique in its workspace: `base`, then `base-2`, `base-3` …
- * Each create takes the next number for its base from an atomic counter (one upsert), so 50
- * concurrent "Demo"s get demo … demo-50 without locks or transactions. A number already taken
- * by another title ("Demo 2" is demo-2 too) makes the insert clash, and the next number is tried.
+ * Creates an asset with a slug unique in its workspace (./slugs.ts), in a library if one is given,
+ * from an upload if a file path is given: the file is read (metadata, thumbnail) before the asset
+ * exists, and a file that fails creates nothing.
  */
-export async function createAsset(
-  db: Db,
-  workspaceId: string,
-  input: NewAsset,
-  query: { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude } = {},
-) {
+export async function createAsset(db: Db, workspaceId: string, input: NewAsset, query: AssetQuery, files: Files) {
   const data = validateNewAsset(input);
-  const base = slugBase(data.title);
-  for (let attempt = 1; ; attempt++) {
-    const [{ last }] = await db.$queryRaw<{ last: number }[]>`
-      INSERT INTO slug_counters (workspace_id, base, last) VALUES (${workspaceId}::uuid, ${base}, 1)
-      ON CONFLICT (workspace_id, base) DO UPDATE SET last = slug_counters.last + 1
-      RETURNING last`;
-    // After many clashes (slugs written by other means), a random suffix ends the search.
-    const slug = attempt > maxSlugAttempts ? `${base}-${randomBytes(4).toString('hex')}` : last === 1 ? base : `${base}-${last}`;
-    try {
-      return await db.asset.create({ ...query, data: { ...data, slug, workspaceId } });
-    } catch (error) {
-      const clash = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-      if (!clash || attempt > maxSlugAttempts) throw error;
-    }
+  const libraryId = await libraryToJoin(db, workspaceId, input.libraryId);
+  const file = data.filePath !== null ? await prepareFile(db, files, workspaceId, data.assetType, data.filePath) : null;
+  try {
+    return await joiningLibrary(
+      insertWithUniqueSlug(db, workspaceId, slugBase(data.title), (slug) =>
+        file
+          ? createWithFile(db, file, { ...data, libraryId, slug, workspaceId }, query)
+          : db.asset.create({ ...query, data: { ...data, libraryId, slug, workspaceId } }),
+      ),
+    );
+  } catch (error) {
+    await file?.discard();
+    throw error;
   }
+}
+
+/** The asset and its upload's attachment commit together, so that an upload serves one asset. */
+function createWithFile(
+  db: Db,
+  file: PreparedFile,
+  data: ReturnType<typeof validateNewAsset> & { slug: string; workspaceId: string; libraryId: string | null | undefined },
+  query: AssetQuery,
+) {
+  return db.$transaction(async (tx) => {
+    const id = randomUUID();
+    const asset = await tx.asset.create({ ...query, data: { ...data, ...file.columns, id } });
+    await claimUpload(tx, file.uploadId, id);
+    return asset;
+  });
+}
+
+export const assetNotFound = () => new NotFoundError('Asset not found');
+
+/** The columns a partial update is checked against: what a create sets, file aside. */
+const writableColumns = { title: true, description: true, assetType: true, externalUrl: true, isPublic: true } as const;
+
+/**
+ * A partial update under exactly the create rules: the patch is laid over the current values
+ * and the result checked by validateNewAsset, so e.g. a new URL re-derives the video embed and a
+ * link cannot lose its URL. The type cannot change (its metadata would not fit), nor can the file
+ * (a new file is a new asset). The slug stays as given at creation, so links to it keep working.
+ */
+export async function updateAsset(db: Db, workspaceId: string, id: string, patch: NewAsset, query: AssetQuery = {}) {
+  const current = isUuid(id) ? await db.asset.findFirst({ where: { ...visibleAssets(workspaceId), id }, select: writableColumns }) : null;
+  if (!current) throw assetNotFound();
+  if (patch.assetType !== undefined && patch.assetType !== current.assetType) {
+    throw new ValidationError('assetType', 'Asset type cannot change; create a new asset of the other type');
+  }
+  if (patch.filePath !== undefined) {
+    throw new ValidationError('filePath', 'File path cannot change; create a new asset to change its file');
+  }
+  const { filePath: _file, ...data } = validateNewAsset(applyPatch<NewAsset>(current, { ...patch, libraryId: undefined }));
+  const libraryId = await libraryToJoin(db, workspaceId, patch.libraryId);
+  try {
+    return await joiningLibrary(db.asset.update({ ...query, where: { id, workspaceId, deletedAt: null }, data: { ...data, libraryId } }));
+  } catch (error) {
+    throw isRecordNotFound(error) ? assetNotFound() : error;
+  }
+}
+
+/**
+ * Soft delete: the asset leaves every list, total, lookup, library and collection at once, and
+ * keeps its row (slug included) for restoreAsset. Deleting it again answers not found.
+ */
+export async function deleteAsset(db: Db, workspaceId: string, id: string, query: AssetQuery = {}) {
+  if (!isUuid(id)) throw assetNotFound();
+  try {
+    return await db.asset.update({ ...query, where: { id, workspaceId, deletedAt: null }, data: { deletedAt: new Date() } });
+  } catch (error) {
+    throw isRecordNotFound(error) ? assetNotFound() : error;
+  }
+}
+
+/** Brings a deleted asset back, slug and all. Restoring an asset that is not deleted changes nothing and answers it. */
+export async function restoreAsset(db: Db, workspaceId: string, id: string, query: AssetQuery = {}) {
+  if (!isUuid(id)) throw assetNotFound();
+  await db.asset.updateMany({ where: { id, workspaceId, deletedAt: { not: null } }, data: { deletedAt: null } });
+  const asset = await db.asset.findFirst({ ...query, where: { ...visibleAssets(workspaceId), id } });
+  if (!asset) throw assetNotFound();
+  return asset;
 }

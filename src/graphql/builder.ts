@@ -8,6 +8,7 @@ import { absoluteHttpUrl } from '../domain/assets.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
+import type { FileUpload } from '../domain/files/uploads.ts';
 import { forbiddenError, unauthenticatedError } from './errors.ts';
 
 /** The first scope named in a scope-auth failure, for the FORBIDDEN message. */
@@ -28,9 +29,12 @@ export const builder = new SchemaBuilder<{
   AuthScopes: Record<Scope, boolean>;
   DefaultFieldNullability: false;
   Scalars: {
+    // graphql-js hands every ID input over as a string.
+    ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date };
     URL: { Input: string | null; Output: string };
     SafeInt: { Input: number; Output: number };
+    File: { Input: FileUpload; Output: never };
   };
 }>({
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
@@ -62,6 +66,9 @@ export const builder = new SchemaBuilder<{
     nodesOnConnection: true,
   },
 });
+
+/** The builder's type parameters, for helpers that build fields outside a `fields` callback. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 builder.addScalarType('DateTime', DateTimeResolver);
 /**

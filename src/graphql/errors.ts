@@ -1,6 +1,6 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { NotFoundError, TooLargeError, ValidationError } from '../domain/errors.ts';
 
 /**
  * Error codes in `extensions.code`, the one vocabulary both faces speak:
@@ -11,6 +11,7 @@ export const ErrorCode = {
   forbidden: 'FORBIDDEN',
   badUserInput: 'BAD_USER_INPUT',
   notFound: 'NOT_FOUND',
+  tooLarge: 'PAYLOAD_TOO_LARGE',
   internal: 'INTERNAL_SERVER_ERROR',
   depthLimit: 'QUERY_DEPTH_LIMIT',
   costLimit: 'QUERY_COST_LIMIT',
@@ -45,6 +46,9 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
   // The connection arguments Pothos checks: `first: -1`, a cursor that does not decode.
   if (original instanceof PothosValidationError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.badUserInput } });
+  }
+  if (original instanceof TooLargeError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.tooLarge } });
   }
   if (original instanceof NotFoundError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.notFound } });

@@ -54,7 +54,7 @@ function inputError(field: string, message: string) {
   return new GraphQLError(message, { extensions: { code: ErrorCode.badUserInput, field } });
 }
 
-const acronyms: Record<string, string> = { url: 'URL', id: 'ID' };
+const acronyms: Record<string, string> = { url: 'URL', id: 'ID', ids: 'IDs' };
 
 /** `assetType` → "Asset type", `externalUrl` → "External URL". */
 export function label(field: string): string {

@@ -3,6 +3,8 @@ import { getOperationAST, parse, specifiedRules, validate, type DocumentNode, ty
 import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { Db } from '../db/client.ts';
+import type { Files } from '../domain/files/index.ts';
+import { createContext } from './context.ts';
 import { executeOperation } from './execute.ts';
 import { schema } from './schema.ts';
 
@@ -44,6 +46,7 @@ function mediaTypeOf(accept: string | undefined): string | null {
 
 export interface JsonPostDeps {
   db: Db;
+  files: Files;
   authenticate: Authenticate;
   /** The depth/cost/alias limits (./limits.ts), checked after graphql-js's own rules as yoga does. */
   limitRules: ValidationRule[];
@@ -64,7 +67,7 @@ export interface JsonPostDeps {
  * not parse, does not validate or does not name one query or mutation — returns false and is
  * left to yoga, which answers it as GraphQL over HTTP says.
  */
-export function createJsonPostHandler({ db, authenticate, limitRules, onInternalError }: JsonPostDeps) {
+export function createJsonPostHandler({ db, files, authenticate, limitRules, onInternalError }: JsonPostDeps) {
   const validationRules = [...specifiedRules, ...limitRules];
   // Query text → its parsed document once it validated, or null when yoga must answer it.
   // Bounded by count and by total query length, so distinct queries cannot exhaust memory.
@@ -100,7 +103,7 @@ export function createJsonPostHandler({ db, authenticate, limitRules, onInternal
     if (!operation || operation.operation === 'subscription') return false;
 
     const principal = await authenticate(req.headers.authorization);
-    const result = await executeOperation(document, params.variables ?? undefined, { db, principal }, onInternalError, operationName);
+    const result = await executeOperation(document, params.variables ?? undefined, createContext(db, files, principal), onInternalError, operationName);
     // Always 200, as yoga answers these requests: the errors executeOperation returns are masked
     // GraphQL errors, without the `extensions.http` that would give yoga another status.
     reply.status(200).header('content-type', `${mediaType}; charset=utf-8`).send(JSON.stringify(result));

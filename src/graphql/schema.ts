@@ -2,8 +2,11 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './types/asset.ts';
 import './types/asset-queries.ts';
+import './types/collection.ts';
 import './types/library.ts';
+import './types/library-queries.ts';
 import './types/node.ts';
+import './types/files.ts';
 
 /** Built once per process; every app instance shares it. */
 export const schema = builder.toSchema({ sortSchema: false }); // definition order: enums list as the spec does

@@ -1,10 +1,12 @@
 import { useEngine } from '@envelop/core';
+import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../auth/authenticate.ts';
 import { execute, subscribe, type ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
-import type { Context } from './context.ts';
+import type { Files } from '../domain/files/index.ts';
+import { createContext, type Context } from './context.ts';
 import { toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
 import { schema } from './schema.ts';
@@ -30,12 +32,15 @@ export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 export interface GraphQLServerOptions {
   endpoint: string;
   db: Db;
+  files: Files;
   authenticate: Authenticate;
   limitRules: ValidationRule[];
   onInternalError: (error: unknown) => void;
+  /** Largest file in a GraphQL multipart request: yoga parses the form into memory before executing. */
+  uploadLimitBytes: number;
 }
 
-export function createGraphQLServer({ endpoint, db, authenticate, limitRules, onInternalError }: GraphQLServerOptions) {
+export function createGraphQLServer({ endpoint, db, files, authenticate, limitRules, onInternalError, uploadLimitBytes }: GraphQLServerOptions) {
   return createYoga<{ req: FastifyRequest; reply: FastifyReply }, Context>({
     schema,
     graphqlEndpoint: endpoint,
@@ -51,12 +56,14 @@ export function createGraphQLServer({ endpoint, db, authenticate, limitRules, on
       defaultEditorToolsVisibility: 'headers',
     },
     landingPage: false,
+    // One file per request, held in memory while yoga parses the form: bounded here.
+    fetchAPI: createFetch({ formDataLimits: { fileSize: uploadLimitBytes, files: 1, fields: 2, fieldSize: 64 * 1024, parts: 3 } }),
     // CORS is the app's (@fastify/cors), one policy for /graphql and /api/v1.
     cors: false,
     maskedErrors: {
       maskError: (error) => toClientError(error, onInternalError),
     },
-    context: async ({ request }) => ({ db, principal: await authenticate(request.headers.get('authorization')) }),
+    context: async ({ request }) => createContext(db, files, await authenticate(request.headers.get('authorization'))),
     plugins: [
       // graphql-js's own executor, as the JSON POST path and the REST shims run: one engine, so the
       // answers agree byte for byte (key order included), and yoga's @graphql-tools/executor@2

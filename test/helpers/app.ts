@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { FastifyInstance } from 'fastify';
 import { print, type ExecutionResult } from 'graphql';
@@ -12,16 +15,19 @@ import { openTestDatabase, type TestDatabase } from './database.ts';
 export interface TestApp {
   app: FastifyInstance;
   database: TestDatabase;
+  /** The app's DATA_DIR, a temporary folder of its own (uploads land in DATA_DIR/uploads). */
+  dataDir: string;
   /** A key in a workspace of its own, so each test sees only its own assets. */
   newKey(scopes?: Scope[], workspace?: string): Promise<string>;
 }
 
 /** One app and database for the test file, closed after it. */
-export function useTestApp(): TestApp {
+export function useTestApp(env: Record<string, string> = {}): TestApp {
   const testApp = {} as TestApp;
   beforeAll(async () => {
     const database = await openTestDatabase();
-    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent' }), db: database.db });
+    testApp.dataDir = await mkdtemp(join(tmpdir(), 'ag-test-'));
+    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: testApp.dataDir, ...env }), db: database.db });
     await app.ready();
     testApp.app = app;
     testApp.database = database;
@@ -33,6 +39,7 @@ export function useTestApp(): TestApp {
   afterAll(async () => {
     await testApp.app?.close();
     await testApp.database?.close();
+    if (testApp.dataDir) await rm(testApp.dataDir, { recursive: true, force: true });
   });
   return testApp;
 }

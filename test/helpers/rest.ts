@@ -12,7 +12,7 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats.default(ajv);
 ajv.addSchema(openApiDocument, 'openapi.json');
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'head' | 'put' | 'patch' | 'delete';
 const paths = openApiDocument.paths as Record<string, Partial<Record<Method, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>>;
 
 function routeOf(url: string): string {
@@ -30,12 +30,23 @@ export interface RestResponse {
   headers: Record<string, unknown>;
 }
 
-export function checkAgainstOpenApi(method: Method, url: string, status: number, body: unknown) {
+function documentedResponse(method: Method, url: string, status: number) {
   const route = routeOf(url);
   const operation = paths[route][method];
   if (!operation) throw new Error(`${method.toUpperCase()} ${route} is not in the OpenAPI document`);
   const response = operation.responses[String(status)];
   if (!response) throw new Error(`${method.toUpperCase()} ${route} answered ${status}, which the OpenAPI document does not list`);
+  return { route, response };
+}
+
+/** For binary answers (downloads): the route and status must be documented, and a JSON body match its schema. */
+export function checkBinaryAgainstOpenApi(method: Method, url: string, status: number, contentType: string | undefined, body: Buffer) {
+  const { response } = documentedResponse(method, url, status);
+  if (contentType?.startsWith('application/json') && response.content?.['application/json']) checkAgainstOpenApi(method, url, status, JSON.parse(body.toString()));
+}
+
+export function checkAgainstOpenApi(method: Method, url: string, status: number, body: unknown) {
+  const { route, response } = documentedResponse(method, url, status);
   const ref = response.content?.['application/json']?.schema.$ref;
   if (!ref) throw new Error(`${method.toUpperCase()} ${route} ${status} has no JSON schema`);
   const validate = ajv.getSchema(`openapi.json${ref}`)!;

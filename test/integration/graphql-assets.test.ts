@@ -98,8 +98,8 @@ describe('createAsset', () => {
       [{ title: 'Ok', assetType: 'LINK', externalUrl: 'ftp://example.com/x' }, 'externalUrl', 'External URL must be an absolute http or https URL'],
       [{ title: 'Ok', assetType: 'LINK', externalUrl: '/relative' }, 'externalUrl', 'External URL must be an absolute http or https URL'],
       [{ title: 'Ok', assetType: 'PDF', isPublic: 'yes' }, 'isPublic', 'Is public must be true or false'],
-      [{ title: 'Ok', assetType: 'PDF', filePath: '/etc/passwd' }, 'filePath', 'File path must be a path under /uploads/'],
-      [{ title: 'Ok', assetType: 'PDF', filePath: '/uploads/../etc/passwd' }, 'filePath', 'File path must be a path under /uploads/'],
+      [{ title: 'Ok', assetType: 'PDF', filePath: '/etc/passwd' }, 'filePath', 'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)'],
+      [{ title: 'Ok', assetType: 'PDF', filePath: '/uploads/../etc/passwd' }, 'filePath', 'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)'],
       [{ title: 'Ok', assetType: 'PDF', colour: 'red' }, 'colour', 'Unknown field colour'],
     ];
     for (const [input, field, message] of cases) {

@@ -41,6 +41,39 @@ describe('scope rules', () => {
     expect(expectData(await graphql(t.app, key, List)).assets.total).toBe(0);
   });
 
+  it('refuse each manage and library field to a key holding every scope but the one the table names', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const operations: Record<string, string> = {
+      library: `query { library(id: "${id}") { id } }`,
+      libraries: 'query { libraries { total } }',
+      updateAsset: `mutation { updateAsset(id: "${id}", input: { title: "x" }) { id } }`,
+      deleteAsset: `mutation { deleteAsset(id: "${id}") { id } }`,
+      restoreAsset: `mutation { restoreAsset(id: "${id}") { id } }`,
+      addCollectionItems: `mutation { addCollectionItems(id: "${id}", assetIds: ["${id}"]) { id } }`,
+      removeCollectionItems: `mutation { removeCollectionItems(id: "${id}", assetIds: ["${id}"]) { id } }`,
+      reorderCollectionItems: `mutation { reorderCollectionItems(id: "${id}", assetIds: ["${id}"]) { id } }`,
+      createLibrary: 'mutation { createLibrary(input: { name: "x" }) { id } }',
+      updateLibrary: `mutation { updateLibrary(id: "${id}", input: { name: "x" }) { id } }`,
+      deleteLibrary: `mutation { deleteLibrary(id: "${id}") { id } }`,
+    };
+    const all = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries'] as const;
+    const workspace = `scopes-${Date.now()}`;
+    for (const [field, query] of Object.entries(operations)) {
+      const table: Record<string, unknown> = { ...rootFieldScopes.Query, ...rootFieldScopes.Mutation };
+      const needed = table[field] as string;
+      const key = await t.newKey(all.filter((scope) => scope !== needed), workspace);
+      const response = await t.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${key}` }, payload: { query } });
+      expect({ field, errors: response.json().errors }).toMatchObject({
+        field,
+        errors: [{ message: `API key does not have ${needed} scope`, extensions: { code: 'FORBIDDEN' } }],
+      });
+    }
+    const owner = await t.newKey([...all], workspace);
+    expect(expectData(await graphql(t.app, owner, List)).assets.total).toBe(0);
+    const libraries = await t.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${owner}` }, payload: { query: operations.libraries } });
+    expect(libraries.json()).toEqual({ data: { libraries: { total: 0 } } });
+  });
+
   it('refuse reads to a write-only key', async () => {
     const key = await t.newKey(['write:assets']);
     const response = await graphql(t.app, key, List);

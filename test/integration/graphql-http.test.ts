@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.ts';
 import { createAuthenticator } from '../../src/auth/authenticate.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { loadConfig } from '../../src/config.ts';
+import { createFiles } from '../../src/domain/files/index.ts';
 import { createJsonPostHandler } from '../../src/graphql/json-post.ts';
 import { queryLimitRules } from '../../src/graphql/limits.ts';
 import { useTestApp } from '../helpers/app.ts';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const { db } = t.database;
   const authenticate = createAuthenticator(db, { cacheTtlMs: 0 });
   const onInternalError = () => {};
-  const handle = createJsonPostHandler({ db, authenticate, limitRules: queryLimitRules(config), onInternalError });
+  const handle = createJsonPostHandler({ db, files: createFiles(config), authenticate, limitRules: queryLimitRules(config), onInternalError });
   handlerOnly = Fastify();
   handlerOnly.route({
     url: '/graphql',

@@ -24,6 +24,25 @@ const NestedConnection = gql(`
   }
 `);
 
+const LibrariesWithAssets = gql(`
+  query LibrariesWithAssets($perPage: Int) {
+    libraries(perPage: $perPage) {
+      total totalPages
+      items {
+        id name assetCount
+        assets(perPage: 3, sort: TITLE, order: ASC) { total items { id title library { name } } }
+      }
+    }
+  }
+`);
+const CollectionsWithItems = gql(`
+  query CollectionsWithItems($perPage: Int) {
+    assets(perPage: $perPage, filter: { assetType: COLLECTION }) {
+      items { id ... on CollectionAsset { items(perPage: 3) { total items { id title } } } }
+    }
+  }
+`);
+
 /** The SQL statements one request sends, after the key has been seen once (then it is cached). */
 async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
   t.database.statements.length = 0;
@@ -33,7 +52,7 @@ async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
 
 describe('SQL per request', () => {
   it('is a fixed number for assets(perPage: 100) with nested fields, whatever the page size', async () => {
-    const key = await t.newKey();
+    const key = await t.newKey(['read:assets', 'read:libraries']);
     const { workspaceId } = await t.database.db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
     const { db } = t.database;
     const libraries = await Promise.all(
@@ -79,5 +98,73 @@ describe('SQL per request', () => {
       expect(data.assetsConnection.edges).toHaveLength(100);
     });
     expect(connection).toHaveLength(2);
+  });
+
+  it('is a fixed number for libraries with their asset counts and first assets, and collections with their items', async () => {
+    const key = await t.newKey(['read:assets', 'read:libraries']);
+    const { db } = t.database;
+    const { workspaceId } = await db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
+    const libraries = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => db.library.create({ data: { workspaceId, name: `Library ${String(i).padStart(3, '0')}`, slug: `lib-${i}` } })),
+    );
+    // Four assets in each library, one of them deleted (so counts and pages must skip it).
+    await db.asset.createMany({
+      data: Array.from({ length: 400 }, (_, i) => ({
+        workspaceId,
+        libraryId: libraries[i % 100].id,
+        title: `Asset ${i}`,
+        slug: `asset-${i}`,
+        assetType: 'pdf' as const,
+        deletedAt: i >= 300 ? new Date() : null,
+      })),
+    });
+    // Four members in each collection, outside any library; one is deleted below.
+    const members = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => db.asset.create({ data: { workspaceId, title: `Member ${i}`, slug: `member-${i}`, assetType: 'image' } })),
+    );
+    await db.asset.createMany({
+      data: Array.from({ length: 100 }, (_, i) => ({ workspaceId, title: `Collection ${i}`, slug: `collection-${i}`, assetType: 'collection' as const })),
+    });
+    const collections = await db.asset.findMany({ where: { workspaceId, assetType: 'collection' }, select: { id: true } });
+    await db.collectionItem.createMany({
+      data: collections.flatMap((c) => members.map((m, position) => ({ collectionId: c.id, assetId: m.id, position }))),
+    });
+    await db.asset.update({ where: { id: members[0].id }, data: { deletedAt: new Date() } });
+    t.database.statements.length = 0;
+    expectData(await graphql(t.app, key, LibrariesWithAssets, { perPage: 1 }));
+    await expect
+      .poll(() => t.database.statements.some((sql) => sql.startsWith('UPDATE "public"."api_keys"')), { timeout: 5_000 })
+      .toBe(true);
+
+    const sent: Record<string, string[]> = {};
+    for (const perPage of [1, 100]) {
+      sent[`libraries ${perPage}`] = await statementsOf(async () => {
+        const data = expectData(await graphql(t.app, key, LibrariesWithAssets, { perPage }));
+        expect(data.libraries.items).toHaveLength(perPage);
+        for (const library of data.libraries.items) {
+          expect(library.assetCount).toBe(3);
+          expect(library.assets.total).toBe(3);
+          expect(library.assets.items.map((a) => a.library?.name)).toEqual([library.name, library.name, library.name]);
+        }
+      });
+      sent[`collections ${perPage}`] = await statementsOf(async () => {
+        const data = expectData(await graphql(t.app, key, CollectionsWithItems, { perPage }));
+        expect(data.assets.items).toHaveLength(perPage);
+        for (const collection of data.assets.items) {
+          expect('items' in collection ? collection.items.total : null).toBe(3);
+          expect('items' in collection && collection.items.items.map((a) => a.id)).toEqual(members.slice(1).map((m) => m.id));
+        }
+      });
+    }
+    const counts = Object.fromEntries(Object.entries(sent).map(([shape, statements]) => [shape, statements.length]));
+    // Libraries: their page, their count, one grouped count of assets per library (assetCount and
+    // assets.total ask the same), one statement for every library's first assets with their
+    // library. Collections: their page, one statement for every collection's items.
+    expect(counts, `the statements sent: ${JSON.stringify(sent, null, 1)}`).toEqual({
+      'libraries 1': 4,
+      'libraries 100': 4,
+      'collections 1': 3,
+      'collections 100': 3,
+    });
   });
 });

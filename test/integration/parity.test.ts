@@ -25,6 +25,30 @@ const Create = gql(`
   mutation ParityCreate($input: CreateAssetInput!) { createAsset(input: $input) { id title slug assetType } }
 `);
 
+const LibraryAndAssets = gql(`
+  query ParityLibrary($id: ID!, $perPage: Int, $filter: AssetFilter, $sort: AssetSort, $order: SortOrder) {
+    library(id: $id) {
+      id name slug description assetCount createdAt updatedAt
+      assets(perPage: $perPage, filter: $filter, sort: $sort, order: $order) { page perPage total totalPages items { id title slug assetType libraryId } }
+    }
+    libraries { page perPage total totalPages items { id name slug description assetCount createdAt updatedAt } }
+  }
+`);
+const CollectionItems = gql(`
+  query ParityItems($id: ID!, $perPage: Int) {
+    asset(id: $id) { ... on CollectionAsset { items(perPage: $perPage) { page perPage total totalPages items { id title } } } }
+  }
+`);
+const Update = gql(`
+  mutation ParityUpdate($id: ID!, $input: UpdateAssetInput!) { updateAsset(id: $id, input: $input) { id title } }
+`);
+const UpdateLibrary = gql(`
+  mutation ParityUpdateLibrary($id: ID!, $input: UpdateLibraryInput!) { updateLibrary(id: $id, input: $input) { id } }
+`);
+const AddItems = gql(`
+  mutation ParityAddItems($id: ID!, $assetIds: [ID!]!) { addCollectionItems(id: $id, assetIds: $assetIds) { id } }
+`);
+
 const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 /** GraphQL spells enum values in upper case, REST in the contract's lower case. */
 const upper = (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value);
@@ -113,5 +137,76 @@ describe('GraphQL and REST agree', () => {
     const viaGraphQL = (await graphql(t.app, key, Create, { input: { title: body.title, assetType: 'EXTERNAL_VIDEO', externalUrl: body.external_url } })).data!.createAsset;
     expect({ title: viaRest.title, slug: viaRest.slug, assetType: viaRest.asset_type }).toEqual({ title: 'Launch', slug: 'launch', assetType: 'external_video' });
     expect(viaGraphQL).toMatchObject({ title: 'Launch', slug: 'launch-2', assetType: 'EXTERNAL_VIDEO' });
+  });
+
+  it('on libraries, their assets and collection items', async () => {
+    const key = await t.newKey(['read:assets', 'write:assets', 'read:libraries', 'write:libraries']);
+    const library = (await rest(t.app, key, 'post', '/api/v1/libraries', { json: { name: 'Kit', description: 'press' } })).body.data;
+    const box = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Box', asset_type: 'collection' } })).body.data;
+    const ids: string[] = [];
+    for (const [title, asset_type] of [['Logo', 'image'], ['Deck', 'pdf'], ['Brief', 'pdf']]) {
+      ids.push((await rest(t.app, key, 'post', '/api/v1/assets', { json: { title, asset_type, library_id: library.id } })).body.data.id);
+    }
+    await rest(t.app, key, 'post', `/api/v1/assets/${box.id}/items`, { json: { asset_ids: [ids[2], ids[0]] } });
+
+    for (const query of [{}, { asset_type: 'pdf' }, { sort: 'title', order: 'asc', per_page: '2' }, { search: 'LO' }] as Record<string, string>[]) {
+      const viaRest = await rest(t.app, key, 'get', `/api/v1/libraries/${library.id}/assets?${new URLSearchParams(query)}`);
+      const viaGraphQL = (
+        await graphql(t.app, key, LibraryAndAssets, {
+          id: library.id,
+          perPage: query.per_page ? Number(query.per_page) : undefined,
+          filter: { assetType: upper(query.asset_type) as never, search: query.search },
+          sort: upper(query.sort) as never,
+          order: upper(query.order) as never,
+        })
+      ).data!;
+      const page = viaGraphQL.library!.assets;
+      expect(viaRest.body.pagination).toEqual({ page: page.page, per_page: page.perPage, total: page.total, total_pages: page.totalPages });
+      expect(viaRest.body.data.map((a: Record<string, unknown>, i: number) => asGraphQL(a, page.items[i]))).toEqual(page.items);
+
+      const { assets: _assets, ...libraryViaGraphQL } = viaGraphQL.library!;
+      expect(asGraphQL((await rest(t.app, key, 'get', `/api/v1/libraries/${library.id}`)).body.data, libraryViaGraphQL)).toEqual(libraryViaGraphQL);
+      const list = (await rest(t.app, key, 'get', '/api/v1/libraries')).body;
+      expect(list.data.map((l: Record<string, unknown>, i: number) => asGraphQL(l, viaGraphQL.libraries.items[i]))).toEqual(viaGraphQL.libraries.items);
+      expect(list.pagination.total).toBe(viaGraphQL.libraries.total);
+    }
+
+    const items = (await graphql(t.app, key, CollectionItems, { id: box.id, perPage: 1 })).data!.asset as { items: { page: number; perPage: number; total: number; totalPages: number; items: { id: string; title: string }[] } };
+    const itemsViaRest = await rest(t.app, key, 'get', `/api/v1/assets/${box.id}/items?per_page=1`);
+    expect(itemsViaRest.body.pagination).toEqual({ page: 1, per_page: 1, total: 2, total_pages: 2 });
+    expect(itemsViaRest.body.data.map((a: Record<string, unknown>, i: number) => asGraphQL(a, items.items.items[i]))).toEqual(items.items.items);
+    expect(items.items.items[0].id).toBe(ids[2]);
+  });
+
+  it('on the refusals of updates, libraries and collection items', async () => {
+    const key = await t.newKey(['read:assets', 'write:assets', 'read:libraries', 'write:libraries']);
+    const link = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Site', asset_type: 'link', external_url: 'https://example.com' } })).body.data;
+    const library = (await rest(t.app, key, 'post', '/api/v1/libraries', { json: { name: 'Kit' } })).body.data;
+    const box = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Box', asset_type: 'collection' } })).body.data;
+    const unknown = '550e8400-e29b-41d4-a716-446655440000';
+    const compare = (label: string, restBody: unknown, errors: readonly { message: string; extensions?: Record<string, unknown> }[] | undefined) => {
+      const [error] = errors ?? [];
+      expect(error, label).toBeDefined();
+      const field = error.extensions?.field as string | undefined;
+      expect(restBody, label).toEqual({
+        error: { BAD_USER_INPUT: 'Validation failed', NOT_FOUND: 'Not found' }[error.extensions!.code as string],
+        message: field === 'assetType' && /one of/.test(error.message) ? error.message.replace(/: .*/, (values) => values.toLowerCase()) : error.message,
+        ...(field ? { field: snake(field) } : {}),
+      });
+    };
+    const patches: Record<string, unknown>[] = [
+      { title: '' }, { title: null }, { external_url: null }, { asset_type: 'pdf' }, { file_path: '/uploads/x' }, { library_id: unknown }, { is_public: 'no' },
+    ];
+    for (const body of patches) {
+      const input = Object.fromEntries(Object.entries(body).map(([name, value]) => [camel(name), name === 'asset_type' ? upper(value) : value]));
+      compare(JSON.stringify(body), (await rest(t.app, key, 'patch', `/api/v1/assets/${link.id}`, { json: body })).body, (await graphql(t.app, key, Update, { id: link.id, input: input as never })).errors);
+    }
+    compare('unknown asset', (await rest(t.app, key, 'patch', `/api/v1/assets/${unknown}`, { json: { title: 'x' } })).body, (await graphql(t.app, key, Update, { id: unknown, input: { title: 'x' } })).errors);
+    compare('library name', (await rest(t.app, key, 'patch', `/api/v1/libraries/${library.id}`, { json: { name: '' } })).body, (await graphql(t.app, key, UpdateLibrary, { id: library.id, input: { name: '' } })).errors);
+    compare('unknown library', (await rest(t.app, key, 'patch', `/api/v1/libraries/${unknown}`, { json: { name: 'x' } })).body, (await graphql(t.app, key, UpdateLibrary, { id: unknown, input: { name: 'x' } })).errors);
+    for (const assetIds of [[box.id], [unknown], [link.id, link.id]]) {
+      compare(JSON.stringify(assetIds), (await rest(t.app, key, 'post', `/api/v1/assets/${box.id}/items`, { json: { asset_ids: assetIds } })).body, (await graphql(t.app, key, AddItems, { id: box.id, assetIds })).errors);
+    }
+    compare('not a collection', (await rest(t.app, key, 'post', `/api/v1/assets/${link.id}/items`, { json: { asset_ids: [box.id] } })).body, (await graphql(t.app, key, AddItems, { id: link.id, assetIds: [box.id] })).errors);
   });
 });

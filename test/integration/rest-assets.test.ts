@@ -8,7 +8,7 @@ const t = useTestApp();
 const restAssetFields = [
   'id', 'title', 'slug', 'description', 'asset_type', 'file_path', 'file_size', 'mime_type', 'checksum_sha256',
   'thumbnail_path', 'page_count', 'word_count', 'width', 'height', 'duration_seconds', 'external_url',
-  'video_embed', 'download_count', 'is_public', 'created_at', 'updated_at',
+  'video_embed', 'download_count', 'is_public', 'library_id', 'created_at', 'updated_at',
 ];
 
 describe('POST /api/v1/assets', () => {
@@ -101,7 +101,8 @@ describe('bad inputs through REST', () => {
       ['relative external_url', post({ title: 'x', asset_type: 'link', external_url: 'example.com' }), 400, validation('External URL must be an absolute http or https URL', 'external_url')],
       ['is_public a string', post({ ...valid, is_public: 'true' }), 400, validation('Is public must be true or false', 'is_public')],
       ['description a number', post({ ...valid, description: 7 }), 400, validation('Description must be a string', 'description')],
-      ['file_path outside uploads', post({ ...valid, file_path: '../../etc/passwd' }), 400, validation('File path must be a path under /uploads/', 'file_path')],
+      ['file_path outside uploads', post({ ...valid, file_path: '../../etc/passwd' }), 400, validation('File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)', 'file_path')],
+      ['file_path under /uploads/ but not an upload', post({ ...valid, file_path: '/uploads/guide.pdf' }), 400, validation('File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)', 'file_path')],
       ['body an array', post([valid]), 400, validation('The request body must be a JSON object')],
       ['body a string', post('hello'), 400, validation('The request body must be a JSON object')],
       ['body null', post(null), 400, validation('The request body must be a JSON object')],
@@ -148,6 +149,76 @@ describe('bad inputs through REST', () => {
     // None of the refused creates stored anything.
     const listed = await rest(t.app, key, 'get', '/api/v1/assets');
     expect(listed.body.pagination.total).toBe(0);
+  });
+
+  it('on the manage, library and collection routes each answers its documented status and body, never 500', async () => {
+    const key = await t.newKey(['read:assets', 'write:assets', 'read:libraries', 'write:libraries']);
+    const asset = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Target', asset_type: 'pdf' } })).body.data;
+    const box = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Box', asset_type: 'collection' } })).body.data;
+    const library = (await rest(t.app, key, 'post', '/api/v1/libraries', { json: { name: 'Shelf' } })).body.data;
+
+    type Case = [name: string, call: () => ReturnType<typeof rest>, status: number, body: Record<string, unknown>];
+    const validation = (message: string, field?: string) => ({ error: 'Validation failed', message, ...(field ? { field } : {}) });
+    const raw = (method: 'post' | 'patch' | 'put', url: string, payload: string, contentType = 'application/json') => () =>
+      rest(t.app, key, method, url, { payload, headers: { 'content-type': contentType } });
+    const call = (method: 'get' | 'post' | 'patch' | 'put' | 'delete', url: string, json?: unknown, k: string | null = key) => () =>
+      rest(t.app, k, method, url, json === undefined ? {} : { json });
+    const notFound = (message: string) => ({ error: 'Not found', message });
+    const notJson = { error: 'Unsupported media type', message: 'Content-Type must be application/json' };
+    const unauthorized = { error: 'Unauthorized', message: 'A valid API key is required (Authorization: Bearer <key>)' };
+    const huge = { title: 'x', description: 'x'.repeat(2 * 1024 * 1024) };
+
+    const cases: Case[] = [
+      ['PATCH text/plain', raw('patch', `/api/v1/assets/${asset.id}`, 'title=x', 'text/plain'), 415, notJson],
+      ['PATCH malformed JSON', raw('patch', `/api/v1/assets/${asset.id}`, '{"title":'), 400, validation('The request body is not valid JSON')],
+      ['PATCH body an array', call('patch', `/api/v1/assets/${asset.id}`, [{ title: 'x' }]), 400, validation('The request body must be a JSON object')],
+      ['PATCH huge body', call('patch', `/api/v1/assets/${asset.id}`, huge), 413, { error: 'Payload too large', message: 'Request body is larger than 1048576 bytes' }],
+      ['PATCH title a number', call('patch', `/api/v1/assets/${asset.id}`, { title: 7 }), 400, validation('Title must be a string', 'title')],
+      ['PATCH library_id a number', call('patch', `/api/v1/assets/${asset.id}`, { library_id: 7 }), 400, validation('Library not found in your workspace', 'library_id')],
+      ['PATCH library_id an object', call('patch', `/api/v1/assets/${asset.id}`, { library_id: { id: 1 } }), 400, validation('Library ID must be a string', 'library_id')],
+      ['PATCH malformed id', call('patch', '/api/v1/assets/123', { title: 'x' }), 404, notFound('Asset not found')],
+      ['PATCH without key', call('patch', `/api/v1/assets/${asset.id}`, { title: 'x' }, null), 401, unauthorized],
+      ['DELETE malformed id', call('delete', '/api/v1/assets/123'), 404, notFound('Asset not found')],
+      ['DELETE SQL in id', call('delete', `/api/v1/assets/${encodeURIComponent("1' OR '1'='1")}`), 404, notFound('Asset not found')],
+      ['DELETE without key', call('delete', `/api/v1/assets/${asset.id}`, undefined, null), 401, unauthorized],
+      ['restore malformed id', call('post', '/api/v1/assets/123/restore'), 404, notFound('Asset not found')],
+      ['POST library_id unknown', call('post', '/api/v1/assets', { title: 'x', asset_type: 'pdf', library_id: 'nope' }), 400, validation('Library not found in your workspace', 'library_id')],
+      ['library without name', call('post', '/api/v1/libraries', { description: 'x' }), 400, validation('Name is required', 'name')],
+      ['library blank name', call('post', '/api/v1/libraries', { name: ' ' }), 400, validation('Name is required', 'name')],
+      ['library name a number', call('post', '/api/v1/libraries', { name: 5 }), 400, validation('Name must be a string', 'name')],
+      ['library name too long', call('post', '/api/v1/libraries', { name: 'x'.repeat(201) }), 400, validation('Name must be at most 200 characters', 'name')],
+      ['library PATCH null name', call('patch', `/api/v1/libraries/${library.id}`, { name: null }), 400, validation('Name is required', 'name')],
+      ['library form body', raw('post', '/api/v1/libraries', 'name=x', 'application/x-www-form-urlencoded'), 415, notJson],
+      ['library body a string', call('post', '/api/v1/libraries', 'x'), 400, validation('The request body must be a JSON object')],
+      ['libraries page=0', call('get', '/api/v1/libraries?page=0'), 400, validation('Page must be an integer of at least 1', 'page')],
+      ['libraries per_page=abc', call('get', '/api/v1/libraries?per_page=abc'), 400, validation('Per page must be an integer', 'per_page')],
+      ['library malformed id', call('get', '/api/v1/libraries/123'), 404, notFound('Library not found')],
+      ['library PATCH malformed id', call('patch', '/api/v1/libraries/123', { name: 'x' }), 404, notFound('Library not found')],
+      ['library DELETE malformed id', call('delete', '/api/v1/libraries/123'), 404, notFound('Library not found')],
+      ['library assets malformed id', call('get', '/api/v1/libraries/123/assets'), 404, notFound('Library not found')],
+      ['library assets unknown sort', call('get', `/api/v1/libraries/${library.id}/assets?sort=size`), 400, validation('Sort must be one of: created_at, title, updated_at', 'sort')],
+      ['library assets unknown asset_type', call('get', `/api/v1/libraries/${library.id}/assets?asset_type=movie`), 400, validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type')],
+      ['library assets page=abc', call('get', `/api/v1/libraries/${library.id}/assets?page=abc`), 400, validation('Page must be an integer', 'page')],
+      ['libraries without key', call('get', '/api/v1/libraries', undefined, null), 401, unauthorized],
+      ['items page=0', call('get', `/api/v1/assets/${box.id}/items?page=0`), 400, validation('Page must be an integer of at least 1', 'page')],
+      ['items malformed collection id', call('get', '/api/v1/assets/123/items'), 404, notFound('Collection not found')],
+      ['items body an array', call('post', `/api/v1/assets/${box.id}/items`, [asset.id]), 400, validation('The request body must be a JSON object')],
+      ['items text/plain', raw('post', `/api/v1/assets/${box.id}/items`, 'x', 'text/plain'), 415, notJson],
+      ['items asset_ids null', call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: null }), 400, validation('Asset IDs is required', 'asset_ids')],
+      ['items asset_ids a number list', call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: [1.5] }), 400, validation('Asset IDs must be a string', 'asset_ids')],
+      ['items too many ids', call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: Array.from({ length: 1001 }, (_, i) => `id-${i}`) }), 400, validation('At most 1000 asset IDs per call', 'asset_ids')],
+      ['remove malformed member', call('delete', `/api/v1/assets/${box.id}/items/123`), 400, validation('Asset 123 is not in the collection', 'asset_ids')],
+      ['reorder malformed JSON', raw('put', `/api/v1/assets/${box.id}/items/order`, '['), 400, validation('The request body is not valid JSON')],
+    ];
+    for (const [name, run, status, body] of cases) {
+      const response = await run();
+      expect({ name, status: response.status, body: response.body }).toEqual({ name, status, body });
+    }
+    // Nothing the refusals touched changed.
+    expect((await rest(t.app, key, 'get', `/api/v1/assets/${asset.id}`)).body.data).toEqual(asset);
+    expect((await rest(t.app, key, 'get', `/api/v1/libraries/${library.id}`)).body.data).toEqual(library);
+    expect((await rest(t.app, key, 'get', '/api/v1/libraries')).body.pagination.total).toBe(1);
+    expect((await rest(t.app, key, 'get', `/api/v1/assets/${box.id}/items`)).body.pagination.total).toBe(0);
   });
 
   it('answers unknown routes under /api/v1 in the catalog shape', async () => {

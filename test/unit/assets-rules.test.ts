@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { slugBase, videoEmbedFor } from '../../src/domain/assets.ts';
+import { videoEmbedFor } from '../../src/domain/assets.ts';
+import { slugBase } from '../../src/domain/slugs.ts';
 
 describe('asset rules', () => {
   it('slugs titles', () => {

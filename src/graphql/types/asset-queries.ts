@@ -1,9 +1,13 @@
+import type { ArgBuilder } from '@pothos/core';
 import { scopeRule } from '../../auth/scopes.ts';
 import {
   assetOrder,
   assetSorts,
   countAssets,
   createAsset,
+  deleteAsset,
+  restoreAsset,
+  updateAsset,
   defaultPerPage,
   findAssetPage,
   findAssetsAfterCursor,
@@ -12,9 +16,13 @@ import {
   sortOrders,
   visibleAssets,
   type AssetFilter,
+  type AssetSort,
+  type PageRequest,
+  type SortOrder,
 } from '../../domain/assets.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
 import { isUuid } from '../../domain/ids.ts';
-import { builder } from '../builder.ts';
+import { builder, type BuilderTypes } from '../builder.ts';
 import { refuseFirstWithLast } from '../connections.ts';
 import type { Context } from '../context.ts';
 import { enumValuesOf, identityMap } from '../enums.ts';
@@ -32,46 +40,88 @@ const AssetFilterInput = builder.inputType('AssetFilter', {
 });
 
 /** The caller's workspace; scope-auth has already refused calls without a principal. */
-function workspaceOf(ctx: Context): string {
+export function workspaceOf(ctx: Context): string {
   return ctx.principal!.workspaceId;
 }
 
-interface AssetPageShape {
-  workspaceId: string;
-  filter: AssetFilter;
-  where: ReturnType<typeof visibleAssets>;
-  orderBy: ReturnType<typeof assetOrder>;
-  page: number;
-  perPage: number;
-  skip: number;
+type AssetRows = Promise<Record<string, unknown>[]>;
+
+/**
+ * A page of some list of assets (the workspace's, a library's, a collection's items): which
+ * page, and how to read its rows and its total. Each list brings its own readers, so that nested
+ * lists can batch them (../loaders.ts).
+ */
+export interface AssetPageShape extends OffsetPage {
+  /** The page's assets, read with the selection plugin-prisma made for them. */
+  items(query: { select?: Prisma.AssetSelect }, ctx: Context): AssetRows;
 }
 
-const AssetPage = builder.objectRef<AssetPageShape>('AssetPage').implement({
+export const AssetPage = builder.objectRef<AssetPageShape>('AssetPage').implement({
   description: 'One page of an offset-paginated asset list.',
   fields: (t) => ({
     items: t.prismaField({
       type: [AssetInterface],
-      resolve: (query, page, _args, ctx) =>
-        findAssetPage(ctx.db, { where: page.where, orderBy: page.orderBy, skip: page.skip, take: page.perPage }, query),
+      resolve: (query, page, _args, ctx) => page.items(query, ctx) as never,
     }),
-    page: t.exposeInt('page'),
-    perPage: t.exposeInt('perPage', { description: `Clamped to ${maxPerPage}.` }),
-    // Counted only when asked for: a page that shows no total costs one statement.
-    total: t.int({ resolve: (page, _args, ctx) => countOnce(page, ctx) }),
-    totalPages: t.int({
-      resolve: async (page, _args, ctx) => Math.ceil((await countOnce(page, ctx)) / page.perPage),
-    }),
+    ...offsetPageFields(t),
   }),
 });
 
-const totals = new WeakMap<AssetPageShape, Promise<number>>();
-function countOnce(page: AssetPageShape, ctx: Context): Promise<number> {
+/** What every offset page shows besides its items: where it is, and the list's total. */
+export interface OffsetPage {
+  page: number;
+  perPage: number;
+  skip: number;
+  total(ctx: Context): Promise<number>;
+}
+
+export function offsetPageFields<P extends OffsetPage>(t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, P>) {
+  return {
+    page: t.int({ resolve: (page) => page.page }),
+    perPage: t.int({ description: `Clamped to ${maxPerPage}.`, resolve: (page) => page.perPage }),
+    // Counted only when asked for: a page that shows no total costs one statement.
+    total: t.int({ resolve: (page, _args, ctx) => totalOnce(page, ctx) }),
+    totalPages: t.int({ resolve: async (page, _args, ctx) => Math.ceil((await totalOnce(page, ctx)) / page.perPage) }),
+  };
+}
+
+const totals = new WeakMap<object, Promise<number>>();
+/** A page's total, counted once for both `total` and `totalPages`. */
+function totalOnce(page: OffsetPage, ctx: Context): Promise<number> {
   let total = totals.get(page);
   if (!total) {
-    total = countAssets(ctx.db, page.workspaceId, page.filter);
+    total = page.total(ctx);
     totals.set(page, total);
   }
   return total;
+}
+
+/** The arguments of every offset-paginated list. */
+export const pageArgs = (t: ArgBuilder<BuilderTypes>) => ({
+  page: t.int({ defaultValue: 1 }),
+  perPage: t.int({ defaultValue: defaultPerPage, description: `At most ${maxPerPage}; larger values are clamped.` }),
+});
+
+export const assetListArgs = (t: ArgBuilder<BuilderTypes>) => ({
+  ...pageArgs(t),
+  filter: t({ type: AssetFilterInput, required: false }),
+  sort: t({ type: AssetSortEnum, defaultValue: 'createdAt' }),
+  order: t({ type: SortOrderEnum, defaultValue: 'desc' }),
+});
+
+export interface AssetListArgs extends PageRequest {
+  filter?: { assetType?: AssetFilter['assetType']; search?: AssetFilter['search'] } | null;
+  sort?: AssetSort | null;
+  order?: SortOrder | null;
+}
+
+/** What a list's arguments ask for, checked: the page, the filter and the order. */
+export function assetListRequest(args: AssetListArgs) {
+  return {
+    ...resolvePage(args),
+    filter: (args.filter ?? {}) as AssetFilter,
+    orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
+  };
 }
 
 builder.queryFields((t) => ({
@@ -79,25 +129,14 @@ builder.queryFields((t) => ({
     type: AssetPage,
     description: 'Offset-paginated assets of your workspace (the page the REST list serves).',
     authScopes: scopeRule('Query', 'assets'),
-    args: {
-      page: t.arg.int({ defaultValue: 1 }),
-      perPage: t.arg.int({ defaultValue: defaultPerPage, description: `At most ${maxPerPage}; larger values are clamped.` }),
-      filter: t.arg({ type: AssetFilterInput, required: false }),
-      sort: t.arg({ type: AssetSortEnum, defaultValue: 'createdAt' }),
-      order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
-    },
+    args: assetListArgs(t.arg),
     resolve: (_root, args, ctx) => {
-      const { page, perPage, skip } = resolvePage(args);
+      const { filter, orderBy, ...page } = assetListRequest(args);
       const workspaceId = workspaceOf(ctx);
-      const filter = (args.filter ?? {}) as AssetFilter;
       return {
-        workspaceId,
-        filter,
-        where: visibleAssets(workspaceId, filter),
-        orderBy: assetOrder(args.sort ?? undefined, args.order ?? undefined),
-        page,
-        perPage,
-        skip,
+        ...page,
+        items: (query) => findAssetPage(ctx.db, { where: visibleAssets(workspaceId, filter), orderBy, skip: page.skip, take: page.perPage }, query),
+        total: () => countAssets(ctx.db, workspaceId, filter),
       };
     },
   }),
@@ -141,6 +180,22 @@ const CreateAssetInput = builder.inputType('CreateAssetInput', {
     externalUrl: t.field({ type: 'URL', required: false, description: 'Required for EXTERNAL_VIDEO and LINK.' }),
     isPublic: t.boolean({ required: false, description: 'Default false.' }),
     filePath: t.string({ required: false, description: 'A file already on the server, under /uploads/.' }),
+    libraryId: t.id({ required: false, description: 'A library of your workspace for the asset to join.' }),
+  }),
+});
+
+const UpdateAssetInput = builder.inputType('UpdateAssetInput', {
+  description:
+    'A partial update: absent fields keep their value, null clears it, and the result must pass the create rules. ' +
+    'The slug stays as it was. Errors name the input field at fault in `extensions.field`.',
+  fields: (t) => ({
+    title: t.string({ required: false, description: 'Trimmed; must not be blank; at most 500 characters.' }),
+    description: t.string({ required: false }),
+    assetType: t.field({ type: AssetTypeEnum, required: false, description: 'Cannot change: only the current type is accepted.' }),
+    externalUrl: t.field({ type: 'URL', required: false, description: 'Required for EXTERNAL_VIDEO and LINK; a new URL re-derives the video embed.' }),
+    isPublic: t.boolean({ required: false }),
+    filePath: t.string({ required: false, description: 'Cannot change: create a new asset to change its file.' }),
+    libraryId: t.id({ required: false, description: 'A library of your workspace to join; null leaves the library.' }),
   }),
 });
 
@@ -150,7 +205,28 @@ builder.mutationFields((t) => ({
     description: 'Creates an asset in your workspace.',
     authScopes: scopeRule('Mutation', 'createAsset'),
     args: { input: t.arg({ type: CreateAssetInput, required: true }) },
-    resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query),
+    resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query, ctx.files),
+  }),
+  updateAsset: t.prismaField({
+    type: AssetInterface,
+    description: 'Changes fields of an asset of your workspace. NOT_FOUND for an id that names none.',
+    authScopes: scopeRule('Mutation', 'updateAsset'),
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateAssetInput, required: true }) },
+    resolve: (query, _root, args, ctx) => updateAsset(ctx.db, workspaceOf(ctx), args.id, args.input, query),
+  }),
+  deleteAsset: t.prismaField({
+    type: AssetInterface,
+    description: 'Deletes an asset (softly: restoreAsset brings it back) and answers it as it was. NOT_FOUND when already deleted.',
+    authScopes: scopeRule('Mutation', 'deleteAsset'),
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => deleteAsset(ctx.db, workspaceOf(ctx), args.id, query),
+  }),
+  restoreAsset: t.prismaField({
+    type: AssetInterface,
+    description: 'Brings a deleted asset back, with its slug. An asset that is not deleted is answered unchanged.',
+    authScopes: scopeRule('Mutation', 'restoreAsset'),
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => restoreAsset(ctx.db, workspaceOf(ctx), args.id, query),
   }),
 }));
 

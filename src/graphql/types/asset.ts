@@ -1,3 +1,5 @@
+import { downloadPath } from '../../domain/files/downloads.ts';
+import { scopeRule } from '../../auth/scopes.ts';
 import { builder } from '../builder.ts';
 import { assetTypeNameOf, AssetTypeEnum } from './asset-types.ts';
 import './library.ts';
@@ -36,7 +38,8 @@ export const AssetInterface = builder.prismaInterface('Asset', {
     isPublic: t.boolean({ description: 'Downloadable without a key.', resolve: (asset) => asset.isPublic }),
     createdAt: t.field({ type: 'DateTime', resolve: (asset) => asset.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (asset) => asset.updatedAt }),
-    library: t.relation('library', { nullable: true }),
+    libraryId: t.exposeID('libraryId', { nullable: true, description: 'The library the asset is in, or null.' }),
+    library: t.relation('library', { nullable: true, authScopes: scopeRule('Asset', 'library') }),
   }),
 });
 
@@ -57,6 +60,18 @@ export const FileAssetInterface = builder.prismaInterface('Asset', {
     mimeType: t.exposeString('mimeType', { nullable: true }),
     checksumSha256: t.exposeString('checksumSha256', { nullable: true }),
     thumbnailPath: t.exposeString('thumbnailPath', { nullable: true }),
+    downloadUrl: t.string({
+      nullable: true,
+      description: 'Where to GET the file, relative to this server (public assets need no key); null without a file.',
+      select: { filePath: true },
+      resolve: (asset) => (asset.filePath ? downloadPath(asset.id, 'file') : null),
+    }),
+    thumbnailUrl: t.string({
+      nullable: true,
+      description: 'Where to GET the thumbnail (WebP, 320 px wide), with the same access rule as the file; null without one.',
+      select: { thumbnailPath: true },
+      resolve: (asset) => (asset.thumbnailPath ? downloadPath(asset.id, 'thumbnail') : null),
+    }),
   }),
 });
 
@@ -138,10 +153,11 @@ builder.prismaObject('Asset', {
   }),
 });
 
-builder.prismaObject('Asset', {
+export const CollectionAssetRef = builder.prismaObject('Asset', {
   variant: 'CollectionAsset',
   interfaces: [NodeInterface, AssetInterface],
   select,
+  // Its items: ./collection.ts.
   fields: () => ({}),
 });
 

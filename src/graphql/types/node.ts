@@ -4,6 +4,7 @@ import { scopeRule, type Scope } from '../../auth/scopes.ts';
 import { maxPerPage, visibleAssets } from '../../domain/assets.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { isUuid } from '../../domain/ids.ts';
+import { visibleLibraries } from '../../domain/libraries.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { assetTypeNameOf } from './asset-types.ts';
@@ -40,7 +41,7 @@ async function loadNodes(ids: readonly string[], ctx: Context, info: GraphQLReso
       ? ctx.db.asset.findMany({ ...queryFromInfo({ context: ctx, info, typeName: 'Asset' }), where: { ...visibleAssets(workspaceId), id: { in: wanted } } })
       : [],
     wanted.length && can('read:libraries')
-      ? ctx.db.library.findMany({ ...queryFromInfo({ context: ctx, info, typeName: 'Library' }), where: { workspaceId, id: { in: wanted } } })
+      ? ctx.db.library.findMany({ ...queryFromInfo({ context: ctx, info, typeName: 'Library' }), where: { ...visibleLibraries(workspaceId), id: { in: wanted } } })
       : [],
   ]);
   const byId = new Map<string, { id: string }>([...assets, ...libraries].map((node) => [node.id, node]));

@@ -1,14 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authenticate } from '../../auth/authenticate.ts';
-import type { Db } from '../../db/client.ts';
+import type { FastifyInstance } from 'fastify';
 import { graphql } from '../../generated/graphql/index.ts';
 import type { RestAssetFragment } from '../../generated/graphql/graphql.ts';
-import { executeOperation, fixedOperation } from '../../graphql/execute.ts';
-import type { Context } from '../../graphql/context.ts';
+import { fixedOperation } from '../../graphql/execute.ts';
 import { restEnumValue } from '../../graphql/enums.ts';
-import { describeInternalError, unauthenticatedMessage } from '../../graphql/errors.ts';
 import { toGraphQLEnum } from './enums.ts';
-import { notJsonMessage, sendError, sendGraphQLError } from './errors.ts';
+import { sendError, sendGraphQLError } from './errors.ts';
+import { jsonObjectBody, listEnvelope, queryValue, writableInput, type Shim } from './shim.ts';
 
 /**
  * /api/v1/assets: each route runs one fixed GraphQL operation against the schema and reshapes
@@ -16,8 +13,15 @@ import { notJsonMessage, sendError, sendGraphQLError } from './errors.ts';
  */
 
 graphql(`
+  fragment RestAssetPage on AssetPage {
+    page perPage total totalPages
+    items { ...RestAsset }
+  }
+`);
+
+graphql(`
   fragment RestAsset on Asset {
-    id title slug description assetType downloadCount isPublic createdAt updatedAt
+    id title slug description assetType downloadCount isPublic libraryId createdAt updatedAt
     ... on FileAsset { filePath fileSize mimeType checksumSha256 thumbnailPath }
     ... on PdfAsset { pageCount wordCount }
     ... on DocumentAsset { pageCount wordCount }
@@ -34,8 +38,7 @@ const ListAssetsOperation = fixedOperation(
   graphql(`
     query RestListAssets($page: Int, $perPage: Int, $assetType: AssetType, $search: String, $sort: AssetSort, $order: SortOrder) {
       assets(page: $page, perPage: $perPage, filter: { assetType: $assetType, search: $search }, sort: $sort, order: $order) {
-        page perPage total totalPages
-        items { ...RestAsset }
+        ...RestAssetPage
       }
     }
   `),
@@ -53,6 +56,30 @@ const CreateAssetOperation = fixedOperation(
   graphql(`
     mutation RestCreateAsset($input: CreateAssetInput!) {
       createAsset(input: $input) { ...RestAsset }
+    }
+  `),
+);
+
+const UpdateAssetOperation = fixedOperation(
+  graphql(`
+    mutation RestUpdateAsset($id: ID!, $input: UpdateAssetInput!) {
+      updateAsset(id: $id, input: $input) { ...RestAsset }
+    }
+  `),
+);
+
+const DeleteAssetOperation = fixedOperation(
+  graphql(`
+    mutation RestDeleteAsset($id: ID!) {
+      deleteAsset(id: $id) { ...RestAsset }
+    }
+  `),
+);
+
+const RestoreAssetOperation = fixedOperation(
+  graphql(`
+    mutation RestRestoreAsset($id: ID!) {
+      restoreAsset(id: $id) { ...RestAsset }
     }
   `),
 );
@@ -82,15 +109,22 @@ export function toRestAsset(asset: RestAssetFragment) {
     video_embed: a.videoEmbed ?? null,
     download_count: a.downloadCount,
     is_public: a.isPublic,
+    library_id: a.libraryId ?? null,
     created_at: a.createdAt,
     updated_at: a.updatedAt,
   };
 }
 
-/** Query strings are text: numbers become numbers, anything else goes to the schema as it is (and is refused there). */
-function queryValue(value: unknown): unknown {
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  return value;
+/** The asset list's query parameters (GET /assets, GET /libraries/{id}/assets) as the schema's arguments. */
+export function assetListVariables(q: Record<string, unknown>) {
+  return {
+    page: queryValue(q.page) as number,
+    perPage: queryValue(q.per_page) as number,
+    assetType: toGraphQLEnum('assetType', q.asset_type) as never,
+    search: q.search as string,
+    sort: toGraphQLEnum('sort', q.sort) as never,
+    order: toGraphQLEnum('order', q.order) as never,
+  };
 }
 
 /** Body fields a client may set, REST name → GraphQL input name. Anything else (id, slug, download_count …) is ignored. */
@@ -101,67 +135,59 @@ const writableFields = {
   external_url: 'externalUrl',
   is_public: 'isPublic',
   file_path: 'filePath',
+  library_id: 'libraryId',
 } as const;
 
-export function assetRoutes(app: FastifyInstance, { db, authenticate }: { db: Db; authenticate: Authenticate }) {
-  // Every route needs a key: without a valid one the answer is 401 before the body is even
-  // read. Which scope a key needs is the schema's business.
-  const contexts = new WeakMap<FastifyRequest, Context>();
-  app.addHook('onRequest', async (req, reply) => {
-    const principal = await authenticate(req.headers.authorization);
-    if (!principal) return sendError(reply, 401, unauthenticatedMessage);
-    contexts.set(req, { db, principal });
-  });
-  const contextOf = (req: FastifyRequest) => contexts.get(req)!;
-  const logInternal = (req: FastifyRequest) => (error: unknown) => req.log.error(describeInternalError(error), 'unexpected error');
+function assetInput(body: Record<string, unknown>) {
+  const input = writableInput(body, writableFields);
+  if ('assetType' in input) input.assetType = toGraphQLEnum('assetType', input.assetType);
+  return input as never;
+}
 
+export function assetRoutes(app: FastifyInstance, shim: Shim) {
   app.get('/assets', async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
-    const result = await executeOperation(
-      ListAssetsOperation,
-      {
-        page: queryValue(q.page) as number,
-        perPage: queryValue(q.per_page) as number,
-        assetType: toGraphQLEnum('assetType', q.asset_type) as never,
-        search: q.search as string,
-        sort: toGraphQLEnum('sort', q.sort) as never,
-        order: toGraphQLEnum('order', q.order) as never,
-      },
-      contextOf(req),
-      logInternal(req),
-    );
+    const result = await shim.run(req, ListAssetsOperation, assetListVariables(req.query as Record<string, unknown>));
     if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
-    const page = result.data.assets;
-    return {
-      success: true,
-      data: page.items.map(toRestAsset),
-      pagination: { page: page.page, per_page: page.perPage, total: page.total, total_pages: page.totalPages },
-    };
+    return listEnvelope(result.data.assets, toRestAsset);
   });
 
   app.get('/assets/:asset_id', async (req, reply) => {
     const { asset_id: id } = req.params as { asset_id: string };
-    const result = await executeOperation(GetAssetOperation, { id }, contextOf(req), logInternal(req));
+    const result = await shim.run(req, GetAssetOperation, { id });
     if (result.errors?.length) return sendGraphQLError(reply, result.errors);
     if (!result.data?.asset) return sendError(reply, 404, 'Asset not found');
     return { success: true, data: toRestAsset(result.data.asset) };
   });
 
   app.post('/assets', async (req, reply) => {
-    if (!/^application\/(.+\+)?json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-      return sendError(reply, 415, notJsonMessage);
-    }
-    const body = req.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return sendError(reply, 400, 'The request body must be a JSON object');
-    }
-    const input: Record<string, unknown> = {};
-    for (const [restName, inputName] of Object.entries(writableFields)) {
-      if (restName in body) input[inputName] = (body as Record<string, unknown>)[restName];
-    }
-    input.assetType = toGraphQLEnum('assetType', input.assetType);
-    const result = await executeOperation(CreateAssetOperation, { input: input as never }, contextOf(req), logInternal(req));
+    const body = jsonObjectBody(req, reply);
+    if (!body) return reply;
+    const result = await shim.run(req, CreateAssetOperation, { input: assetInput(body) });
     if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
     return reply.status(201).send({ success: true, data: toRestAsset(result.data.createAsset) });
+  });
+
+  app.patch('/assets/:asset_id', async (req, reply) => {
+    const { asset_id: id } = req.params as { asset_id: string };
+    const body = jsonObjectBody(req, reply);
+    if (!body) return reply;
+    const result = await shim.run(req, UpdateAssetOperation, { id, input: assetInput(body) });
+    if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
+    return { success: true, data: toRestAsset(result.data.updateAsset) };
+  });
+
+  // 200 with the asset as deleted (not 204): a client can show what went and offer to restore it.
+  app.delete('/assets/:asset_id', async (req, reply) => {
+    const { asset_id: id } = req.params as { asset_id: string };
+    const result = await shim.run(req, DeleteAssetOperation, { id });
+    if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
+    return { success: true, data: toRestAsset(result.data.deleteAsset) };
+  });
+
+  app.post('/assets/:asset_id/restore', async (req, reply) => {
+    const { asset_id: id } = req.params as { asset_id: string };
+    const result = await shim.run(req, RestoreAssetOperation, { id });
+    if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
+    return { success: true, data: toRestAsset(result.data.restoreAsset) };
   });
 }

@@ -12,6 +12,7 @@ export const restErrors = {
   409: 'Conflict',
   413: 'Payload too large',
   415: 'Unsupported media type',
+  416: 'Range not satisfiable',
   429: 'Too many requests',
   500: 'Internal error',
 } as const;
@@ -38,6 +39,7 @@ const statusByCode: Record<string, RestStatus> = {
   [ErrorCode.unauthenticated]: 401,
   [ErrorCode.forbidden]: 403,
   [ErrorCode.notFound]: 404,
+  [ErrorCode.tooLarge]: 413,
 };
 
 /** The REST answer to a failed GraphQL operation: its first error, by code, field renamed. */

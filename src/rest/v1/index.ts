@@ -3,20 +3,25 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Authenticate } from '../../auth/authenticate.ts';
 import type { Db } from '../../db/client.ts';
+import type { Files } from '../../domain/files/index.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { describeInternalError } from '../../graphql/errors.ts';
 import { assetRoutes } from './assets.ts';
+import { downloadRoutes, notMultipartMessage, uploadRoutes } from './files.ts';
+import { collectionRoutes } from './collections.ts';
 import { notJsonMessage, sendError } from './errors.ts';
+import { libraryRoutes } from './libraries.ts';
 import { toRestName } from './naming.ts';
 import { openApiDocument } from './openapi.ts';
+import { authenticatedShim } from './shim.ts';
 
 /** /api/v1: the legacy REST face. Every answer, errors included, has the catalog's shape. */
-export async function restV1(app: FastifyInstance, { db, authenticate, bodyLimit }: { db: Db; authenticate: Authenticate; bodyLimit: number }) {
+export async function restV1(app: FastifyInstance, { db, files, authenticate, bodyLimit }: { db: Db; files: Files; authenticate: Authenticate; bodyLimit: number }) {
   // Fastify refuses a body before any route runs; answer in the catalog's words.
   app.setErrorHandler((error: FastifyError, req, reply) => {
     // A route may refuse a value in the contract's own words before any operation runs (./enums.ts).
     if (error instanceof ValidationError) return sendError(reply, 400, error.message, toRestName(error.field));
-    if (error.statusCode === 415) return sendError(reply, 415, notJsonMessage);
+    if (error.statusCode === 415) return sendError(reply, 415, req.url.split('?')[0].endsWith('/uploads') ? notMultipartMessage : notJsonMessage);
     if (error.statusCode === 413) return sendError(reply, 413, `Request body is larger than ${bodyLimit} bytes`);
     if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendError(reply, 400, 'The request body is empty; send a JSON object');
     if (error.statusCode === 400) return sendError(reply, 400, 'The request body is not valid JSON');
@@ -25,7 +30,14 @@ export async function restV1(app: FastifyInstance, { db, authenticate, bodyLimit
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
 
-  await app.register(async (scope) => assetRoutes(scope, { db, authenticate }));
+  await app.register(async (scope) => {
+    const shim = authenticatedShim(scope, { db, files, authenticate });
+    assetRoutes(scope, shim);
+    collectionRoutes(scope, shim);
+    libraryRoutes(scope, shim);
+  });
+  await app.register(async (scope) => uploadRoutes(scope, { db, files, authenticate }));
+  await app.register(async (scope) => downloadRoutes(scope, { db, files, authenticate }));
 
   app.get('/openapi.json', async () => openApiDocument);
 }

@@ -1,4 +1,6 @@
 import { assetSorts, assetTypes, defaultPerPage, maxPerPage, maxTitleLength, sortOrders } from '../../domain/assets.ts';
+import { maxCollectionItems } from '../../domain/collections.ts';
+import { maxLibraryNameLength } from '../../domain/libraries.ts';
 import { restErrors } from './errors.ts';
 
 /**
@@ -27,6 +29,78 @@ const responses = {
   500: errorResponse(500, 'Something went wrong on our side; never with internals.', 'An unexpected error occurred'),
 };
 
+const libraryNotFound = errorResponse(404, 'No such library in your workspace (also for a malformed id).', 'Library not found');
+const collectionNotFound = errorResponse(404, 'No such collection (an asset of type collection) in your workspace.', 'Collection not found');
+
+const pageParameters = [
+  { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 }, description: 'Page number' },
+  {
+    name: 'per_page',
+    in: 'query',
+    schema: { type: 'integer', minimum: 1, default: defaultPerPage },
+    description: `Results per page (max: ${maxPerPage}; larger values are clamped to ${maxPerPage})`,
+  },
+];
+
+const assetListParameters = [
+  ...pageParameters,
+  { name: 'asset_type', in: 'query', schema: { type: 'string', enum: assetTypes }, description: 'Filter by type' },
+  {
+    name: 'search',
+    in: 'query',
+    schema: { type: 'string' },
+    description: 'Case-insensitive substring of the title or description; every character is literal',
+  },
+  { name: 'sort', in: 'query', schema: { type: 'string', enum: Object.keys(assetSorts), default: 'created_at' }, description: 'Sort by (ties by id)' },
+  { name: 'order', in: 'query', schema: { type: 'string', enum: sortOrders, default: 'desc' }, description: 'Sort order' },
+];
+
+const assetId = { name: 'asset_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const libraryId = { name: 'library_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const json = (ref: string, description: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const jsonBody = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const readErrors = { 400: responses[400], 401: responses[401], 403: responses[403], 500: responses[500] };
+const writeErrors = { ...readErrors, 413: responses[413], 415: responses[415] };
+
+const binaryHeaders = {
+  'Content-Length': { schema: { type: 'integer' }, description: 'Bytes in this response.' },
+  ETag: { schema: { type: 'string' }, description: 'The file\'s SHA-256 in quotes (strong validator; If-None-Match and If-Range use it).' },
+  'Accept-Ranges': { schema: { const: 'bytes' } },
+  'Content-Disposition': { schema: { type: 'string' }, description: 'The uploaded file\'s name, RFC 6266 with an RFC 5987 `filename*` for non-ASCII names.' },
+};
+const binaryContent = { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } };
+
+/** GET (and HEAD) of an asset's file or thumbnail: the same access rule and headers. */
+function binaryRoute(what: 'file' | 'thumbnail', operationId: string, head: boolean) {
+  const counted = what === 'file' ? ' A GET answered 200 adds one to `download_count` (atomically); HEAD, 304 and 206 do not.' : '';
+  const answers: Record<string, unknown> = {
+    200: { description: `The ${what === 'file' ? 'file' : 'thumbnail (WebP, 320 px wide)'}, with its Content-Type.`, headers: binaryHeaders, ...(head ? {} : { content: binaryContent }) },
+    206: {
+      description: 'One byte range (Range: bytes=first-last, first-, -suffix). Several ranges are answered with the whole file (200).',
+      headers: { ...binaryHeaders, 'Content-Range': { schema: { type: 'string' }, description: 'bytes first-last/size' } },
+      ...(head ? {} : { content: binaryContent }),
+    },
+    304: { description: 'If-None-Match matched the ETag.' },
+    401: { ...responses[401], description: 'The asset is not public and no key was sent, or the key sent is not valid.' },
+    403: { ...responses[403], description: 'A key of the asset\'s workspace without read:assets, for an asset that is not public.' },
+    404: { ...responses[404], description: `No such asset${what === 'thumbnail' ? ' or no thumbnail' : ' or no file'}, or a private asset of another workspace.` },
+    416: {
+      description: 'No byte of the file is in the range; Content-Range says `bytes */size`.',
+      ...(head ? {} : { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }),
+    },
+    500: responses[500],
+  };
+  return {
+    operationId,
+    summary: `${head ? 'Headers of' : 'Download'} an asset's ${what}`,
+    description:
+      'Public assets (`is_public`) need no key. Otherwise a key of the asset\'s workspace with `read:assets`.' + counted,
+    security: [{}, { apiKey: [] }],
+    parameters: [assetId],
+    responses: answers,
+  };
+}
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -34,7 +108,7 @@ export const openApiDocument = {
     version: '1.0.0',
     description:
       'List, create and manage digital assets. Every route needs `Authorization: Bearer <key>`; ' +
-      'keys carry scopes (`read:assets`, `write:assets`). The same data is served over GraphQL at /graphql.',
+      'keys carry scopes (`read:assets`, `write:assets`, `read:libraries`, `write:libraries`). The same data is served over GraphQL at /graphql.',
   },
   servers: [{ url: '/api/v1' }],
   security: [{ apiKey: [] }],
@@ -44,24 +118,7 @@ export const openApiDocument = {
         operationId: 'listAssets',
         summary: 'List assets',
         description: 'A page of the assets of your workspace (every asset that is not deleted). Required scope: `read:assets`.',
-        parameters: [
-          { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 }, description: 'Page number' },
-          {
-            name: 'per_page',
-            in: 'query',
-            schema: { type: 'integer', minimum: 1, default: defaultPerPage },
-            description: `Results per page (max: ${maxPerPage}; larger values are clamped to ${maxPerPage})`,
-          },
-          { name: 'asset_type', in: 'query', schema: { type: 'string', enum: assetTypes }, description: 'Filter by type' },
-          {
-            name: 'search',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'Case-insensitive substring of the title or description; every character is literal',
-          },
-          { name: 'sort', in: 'query', schema: { type: 'string', enum: Object.keys(assetSorts), default: 'created_at' }, description: 'Sort by (ties by id)' },
-          { name: 'order', in: 'query', schema: { type: 'string', enum: sortOrders, default: 'desc' }, description: 'Sort order' },
-        ],
+        parameters: assetListParameters,
         responses: {
           200: {
             description: 'A page of assets.',
@@ -76,7 +133,9 @@ export const openApiDocument = {
       post: {
         operationId: 'createAsset',
         summary: 'Create an asset',
-        description: 'Required scope: `write:assets`. Read-only fields in the body (`id`, `slug`, `download_count` …) are ignored.',
+        description:
+          'Required scope: `write:assets`. Read-only fields in the body (`id`, `slug`, `download_count` …) are ignored. ' +
+          '`library_id` puts the asset in a library of your workspace.',
         requestBody: {
           required: true,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateAsset' } } },
@@ -95,6 +154,35 @@ export const openApiDocument = {
         },
       },
     },
+    '/uploads': {
+      post: {
+        operationId: 'uploadFile',
+        summary: 'Upload a file',
+        description:
+          'Required scope: `write:assets`. Streams the file to storage; its type is sniffed from its bytes (the file name and ' +
+          'declared type are not trusted), its size and SHA-256 measured. Pass the `file_path` to `POST /assets` within ' +
+          'UPLOAD_TTL_HOURS (default 24); uploads never attached are deleted after that.',
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+            },
+          },
+        },
+        responses: {
+          201: { description: 'The stored file.', content: { 'application/json': { schema: { $ref: '#/components/schemas/UploadEnvelope' } } } },
+          400: { ...responses[400], description: 'No part named `file`, an empty file, or an upload cut short (`field`: `file`).' },
+          401: responses[401],
+          403: responses[403],
+          413: { ...responses[413], description: 'The file is larger than UPLOAD_LIMIT_BYTES (default 100 MiB).' },
+          415: { ...responses[415], description: 'The body is not multipart/form-data.' },
+          500: responses[500],
+        },
+      },
+    },
+    '/assets/{asset_id}/download': { get: binaryRoute('file', 'downloadAsset', false), head: binaryRoute('file', 'downloadAssetHead', true) },
+    '/assets/{asset_id}/thumbnail': { get: binaryRoute('thumbnail', 'assetThumbnail', false), head: binaryRoute('thumbnail', 'assetThumbnailHead', true) },
     '/assets/{asset_id}': {
       get: {
         operationId: 'getAsset',
@@ -112,6 +200,125 @@ export const openApiDocument = {
           500: responses[500],
         },
       },
+      patch: {
+        operationId: 'updateAsset',
+        summary: 'Update an asset',
+        description:
+          'Required scope: `write:assets`. A partial update: absent fields keep their value, `null` clears one, and the ' +
+          'result must pass the create rules (a new `external_url` re-derives `video_embed`). The slug stays as it was. ' +
+          '`asset_type` cannot change (only the current type is accepted) and neither can `file_path` (create a new asset ' +
+          'to change its file). `library_id` joins a library of your workspace; `null` leaves it. Read-only fields are ignored.',
+        parameters: [assetId],
+        requestBody: jsonBody('UpdateAsset'),
+        responses: { 200: json('AssetEnvelope', 'The asset as it is now.'), ...writeErrors, 404: responses[404] },
+      },
+      delete: {
+        operationId: 'deleteAsset',
+        summary: 'Delete an asset',
+        description:
+          'Required scope: `write:assets`. A soft delete: the asset leaves every list, total, lookup, library and collection at ' +
+          'once, and `POST /assets/{asset_id}/restore` brings it back. Answers the asset as deleted; deleting it again is a 404.',
+        parameters: [assetId],
+        responses: { 200: json('AssetEnvelope', 'The asset that was deleted.'), ...readErrors, 404: responses[404] },
+      },
+    },
+    '/assets/{asset_id}/restore': {
+      post: {
+        operationId: 'restoreAsset',
+        summary: 'Restore a deleted asset',
+        description: 'Required scope: `write:assets`. The asset comes back with its slug; an asset that is not deleted is answered unchanged.',
+        parameters: [assetId],
+        responses: { 200: json('AssetEnvelope', 'The asset, restored.'), ...readErrors, 404: responses[404] },
+      },
+    },
+    '/assets/{asset_id}/items': {
+      get: {
+        operationId: 'listCollectionItems',
+        summary: "List a collection's items",
+        description: 'Required scope: `read:assets`. The members of a collection asset, in its order; deleted members are left out until restored.',
+        parameters: [assetId, ...pageParameters],
+        responses: { 200: json('AssetList', 'A page of the items.'), ...readErrors, 404: collectionNotFound },
+      },
+      post: {
+        operationId: 'addCollectionItems',
+        summary: 'Add items to a collection',
+        description:
+          'Required scope: `write:assets`. Appends assets of your workspace, in the order given. No asset twice, not the ' +
+          'collection itself, nothing that contains the collection (no cycles). Answers the first page of items (or `page`/`per_page`).',
+        parameters: [assetId, ...pageParameters],
+        requestBody: jsonBody('CollectionItems'),
+        responses: { 200: json('AssetList', 'A page of the items, after the change.'), ...writeErrors, 404: collectionNotFound },
+      },
+    },
+    '/assets/{asset_id}/items/order': {
+      put: {
+        operationId: 'reorderCollectionItems',
+        summary: "Reorder a collection's items",
+        description:
+          'Required scope: `write:assets`. `asset_ids` must name each item (each member that is not deleted) exactly once; ' +
+          'they take that order. Deleted members keep their places.',
+        parameters: [assetId, ...pageParameters],
+        requestBody: jsonBody('CollectionItems'),
+        responses: { 200: json('AssetList', 'A page of the items, after the change.'), ...writeErrors, 404: collectionNotFound },
+      },
+    },
+    '/assets/{asset_id}/items/{member_id}': {
+      delete: {
+        operationId: 'removeCollectionItem',
+        summary: 'Remove an item from a collection',
+        description: 'Required scope: `write:assets`. The asset itself stays; the other items keep their order.',
+        parameters: [assetId, { name: 'member_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }, ...pageParameters],
+        responses: { 200: json('AssetList', 'A page of the items, after the change.'), ...readErrors, 404: collectionNotFound },
+      },
+    },
+    '/libraries': {
+      get: {
+        operationId: 'listLibraries',
+        summary: 'List libraries',
+        description: 'Required scope: `read:libraries`. A page of the libraries of your workspace, by name.',
+        parameters: pageParameters,
+        responses: { 200: json('LibraryList', 'A page of libraries.'), ...readErrors },
+      },
+      post: {
+        operationId: 'createLibrary',
+        summary: 'Create a library',
+        description: 'Required scope: `write:libraries`. The slug comes from the name, unique among your libraries.',
+        requestBody: jsonBody('CreateLibrary'),
+        responses: { 201: json('LibraryEnvelope', 'The new library.'), ...writeErrors },
+      },
+    },
+    '/libraries/{library_id}': {
+      get: {
+        operationId: 'getLibrary',
+        summary: 'Get one library',
+        description: 'Required scope: `read:libraries`.',
+        parameters: [libraryId],
+        responses: { 200: json('LibraryEnvelope', 'The library.'), ...readErrors, 404: libraryNotFound },
+      },
+      patch: {
+        operationId: 'updateLibrary',
+        summary: 'Update a library',
+        description: 'Required scope: `write:libraries`. A partial update; the slug stays as it was.',
+        parameters: [libraryId],
+        requestBody: jsonBody('UpdateLibrary'),
+        responses: { 200: json('LibraryEnvelope', 'The library as it is now.'), ...writeErrors, 404: libraryNotFound },
+      },
+      delete: {
+        operationId: 'deleteLibrary',
+        summary: 'Delete a library',
+        description: 'Required scope: `write:libraries`. Deletes the library for good; its assets stay, in no library. Answers the library as it was, with `asset_count` 0 (its assets have left it).',
+        parameters: [libraryId],
+        responses: { 200: json('LibraryEnvelope', 'The library that was deleted.'), ...readErrors, 404: libraryNotFound },
+      },
+    },
+    '/libraries/{library_id}/assets': {
+      get: {
+        operationId: 'listLibraryAssets',
+        summary: "List a library's assets",
+        description: 'Required scopes: `read:libraries` and `read:assets`. The parameters and envelope of `GET /assets`.',
+        parameters: [libraryId, ...assetListParameters],
+        responses: { 200: json('AssetList', "A page of the library's assets."), ...readErrors, 404: libraryNotFound },
+      },
     },
   },
   components: {
@@ -125,7 +332,7 @@ export const openApiDocument = {
         required: [
           'id', 'title', 'slug', 'description', 'asset_type', 'file_path', 'file_size', 'mime_type', 'checksum_sha256',
           'thumbnail_path', 'page_count', 'word_count', 'width', 'height', 'duration_seconds', 'external_url',
-          'video_embed', 'download_count', 'is_public', 'created_at', 'updated_at',
+          'video_embed', 'download_count', 'is_public', 'library_id', 'created_at', 'updated_at',
         ],
         properties: {
           id: { type: 'string', format: 'uuid' },
@@ -147,6 +354,7 @@ export const openApiDocument = {
           video_embed: nullable('string', { format: 'uri', description: 'Derived for YouTube and Vimeo.' }),
           download_count: { type: 'integer', minimum: 0 },
           is_public: { type: 'boolean' },
+          library_id: nullable('string', { format: 'uuid', description: 'The library the asset is in, or null.' }),
           created_at: { type: 'string', format: 'date-time' },
           updated_at: { type: 'string', format: 'date-time' },
         },
@@ -160,7 +368,94 @@ export const openApiDocument = {
           asset_type: { type: 'string', enum: assetTypes },
           external_url: { type: ['string', 'null'], format: 'uri', description: 'Absolute http(s) URL; required for external_video and link' },
           is_public: { type: ['boolean', 'null'], default: false },
-          file_path: { type: ['string', 'null'], description: 'A file already on the server, under /uploads/' },
+          file_path: {
+            type: ['string', 'null'],
+            description:
+              'The `file_path` of an upload to your workspace (POST /uploads) not yet attached to an asset; its type must fit ' +
+              '`asset_type`. file_size, mime_type, checksum_sha256, thumbnail_path and the metadata are read from the file.',
+          },
+          library_id: { type: ['string', 'null'], format: 'uuid', description: 'A library of your workspace to join' },
+        },
+      },
+      UpdateAsset: {
+        type: 'object',
+        description: 'Every field optional; absent keeps the value, null clears it.',
+        properties: {
+          title: { type: 'string', minLength: 1, maxLength: maxTitleLength },
+          description: { type: ['string', 'null'] },
+          asset_type: { type: 'string', enum: assetTypes, description: 'Cannot change: only the current type is accepted' },
+          external_url: { type: ['string', 'null'], format: 'uri' },
+          is_public: { type: ['boolean', 'null'] },
+          library_id: { type: ['string', 'null'], format: 'uuid', description: 'A library of your workspace to join; null leaves it' },
+        },
+      },
+      CollectionItems: {
+        type: 'object',
+        required: ['asset_ids'],
+        properties: { asset_ids: { type: 'array', items: { type: 'string', format: 'uuid' }, minItems: 1, maxItems: maxCollectionItems, uniqueItems: true } },
+      },
+      Library: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name', 'slug', 'description', 'asset_count', 'created_at', 'updated_at'],
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          name: { type: 'string', maxLength: maxLibraryNameLength },
+          slug: { type: 'string', description: 'Unique among the workspace\'s libraries, derived from the name at creation.' },
+          description: nullable('string'),
+          asset_count: { type: 'integer', minimum: 0, description: 'Assets (not deleted) in the library.' },
+          created_at: { type: 'string', format: 'date-time' },
+          updated_at: { type: 'string', format: 'date-time' },
+        },
+      },
+      CreateLibrary: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: maxLibraryNameLength, description: 'Trimmed' },
+          description: { type: ['string', 'null'] },
+        },
+      },
+      UpdateLibrary: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: maxLibraryNameLength },
+          description: { type: ['string', 'null'] },
+        },
+      },
+      LibraryEnvelope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: { success: { const: true }, data: { $ref: '#/components/schemas/Library' } },
+      },
+      LibraryList: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data', 'pagination'],
+        properties: {
+          success: { const: true },
+          data: { type: 'array', items: { $ref: '#/components/schemas/Library' } },
+          pagination: { $ref: '#/components/schemas/Pagination' },
+        },
+      },
+      UploadEnvelope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['success', 'data'],
+        properties: {
+          success: { const: true },
+          data: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['file_path', 'file_size', 'mime_type', 'checksum_sha256'],
+            properties: {
+              file_path: { type: 'string', pattern: '^/uploads/[0-9a-f-]{36}\\.[a-z0-9]+$' },
+              file_size: { type: 'integer', minimum: 1 },
+              mime_type: { type: 'string', description: 'Sniffed from the bytes.' },
+              checksum_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            },
+          },
         },
       },
       AssetEnvelope: {

@@ -1,0 +1,167 @@
+// npm run bench:files — memory and throughput of uploads and downloads of a 1 GiB file.
+//
+// Starts the built server (dist/, `npm run build` first) on embedded PGlite in a fresh
+// DATA_DIR under bench/.data/, uploads a generated 1 GiB WAV through POST /api/v1/uploads,
+// attaches it to an audio asset, downloads it, and samples the server's RSS (/proc/<pid>/status)
+// every 20 ms: idle, and the peaks while uploading and downloading. Then it times
+// `dd if=/dev/zero of=<same folder> bs=1M count=1024 conv=fsync` and prints the ratio of the
+// upload's throughput to dd's. Figures depend on the machine's load: run it on a quiet machine.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
+const size = Number(process.env.BENCH_FILE_BYTES || 1024 ** 3);
+const log = (...args) => console.error('[bench:files]', ...args);
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+/** Samples `pid`'s RSS while `work` runs; returns its result and the peak. */
+async function sampled(pid, work) {
+  let peak = rssMb(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 20);
+  try {
+    const result = await work();
+    return { result, peak: Math.max(peak, rssMb(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function wavHeader(dataBytes) {
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + dataBytes, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(2, 22);
+  h.writeUInt32LE(48000, 24);
+  h.writeUInt32LE(192000, 28);
+  h.writeUInt16LE(4, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(dataBytes, 40);
+  return h;
+}
+
+function call(port, key, method, path, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', method, path, headers: { authorization: `Bearer ${key}`, ...headers } }, (res) => {
+      const chunks = [];
+      let bytes = 0;
+      res.on('data', (c) => {
+        bytes += c.length;
+        if (!res.headers['content-type']?.startsWith('audio/')) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode, bytes, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    if (typeof body === 'function') body(req);
+    else req.end(body);
+  });
+}
+
+/** Writes a multipart body with a `size`-byte WAV, 1 MiB at a time, honouring backpressure. */
+async function writeUpload(req, boundary) {
+  const chunk = randomBytes(1024 * 1024);
+  const write = (data) => (req.write(data) ? undefined : new Promise((r) => req.once('drain', r)));
+  await write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.wav"\r\nContent-Type: audio/wav\r\n\r\n`);
+  await write(wavHeader(size - 44));
+  for (let sent = 44; sent < size; ) {
+    const n = Math.min(chunk.length, size - sent);
+    await write(n === chunk.length ? chunk : chunk.subarray(0, n));
+    sent += n;
+  }
+  req.end(`\r\n--${boundary}--\r\n`);
+}
+
+const dataDir = join(ROOT, 'bench/.data/files');
+rmSync(dataDir, { recursive: true, force: true });
+mkdirSync(dataDir, { recursive: true });
+const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', UPLOAD_LIMIT_BYTES: String(size + 1024 * 1024) };
+delete env.DATABASE_URL;
+
+log('building (npm run build)');
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 'bench-files', '--scopes', 'read:assets,write:assets'], { cwd: ROOT, env, encoding: 'utf8' })
+  .trim()
+  .split('\n')
+  .pop();
+
+const port = await freePort();
+const heapLimit = process.env.HEAP_LIMIT_MB || '128';
+const server = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${heapLimit}`, 'dist/index.js'], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+try {
+  for (let i = 0; ; i++) {
+    const ok = await call(port, key, 'GET', '/healthz').then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (i > 300) throw new Error('server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // Warm up the routes once with a small file, then let the process settle.
+  await call(port, key, 'GET', '/api/v1/assets');
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleSamples = [];
+  for (let i = 0; i < 20; i++) {
+    idleSamples.push(rssMb(server.pid));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const idle = idleSamples.sort((a, b) => a - b)[10];
+
+  log(`uploading ${size} bytes`);
+  const boundary = 'benchfiles' + Date.now();
+  const uploadStart = process.hrtime.bigint();
+  const upload = await sampled(server.pid, () =>
+    call(port, key, 'POST', '/api/v1/uploads', (req) => void writeUpload(req, boundary), { 'content-type': `multipart/form-data; boundary=${boundary}` }),
+  );
+  const uploadSeconds = Number(process.hrtime.bigint() - uploadStart) / 1e9;
+  if (upload.result.status !== 201) throw new Error(`upload answered ${upload.result.status}: ${upload.result.body}`);
+  const { file_path } = JSON.parse(upload.result.body).data;
+
+  const created = await call(port, key, 'POST', '/api/v1/assets', JSON.stringify({ title: 'Bench file', asset_type: 'audio', file_path }), { 'content-type': 'application/json' });
+  if (created.status !== 201) throw new Error(`create answered ${created.status}: ${created.body}`);
+  const asset = JSON.parse(created.body).data;
+
+  log('downloading');
+  const downloadStart = process.hrtime.bigint();
+  const download = await sampled(server.pid, () => call(port, key, 'GET', `/api/v1/assets/${asset.id}/download`));
+  const downloadSeconds = Number(process.hrtime.bigint() - downloadStart) / 1e9;
+  if (download.result.status !== 200 || download.result.bytes !== size) throw new Error(`download answered ${download.result.status} with ${download.result.bytes} bytes`);
+
+  log('timing dd on the same folder');
+  const ddFile = join(dataDir, 'dd.tmp');
+  const ddStart = process.hrtime.bigint();
+  execFileSync('dd', ['if=/dev/zero', `of=${ddFile}`, 'bs=1M', `count=${Math.round(size / 1024 ** 2)}`, 'conv=fsync'], { stdio: 'ignore' });
+  const ddSeconds = Number(process.hrtime.bigint() - ddStart) / 1e9;
+  rmSync(ddFile, { force: true });
+
+  const mb = size / 1024 ** 2;
+  const rows = [
+    ['file', `${mb} MiB (WAV, duration_seconds ${asset.duration_seconds})`],
+    ['RSS idle', `${idle.toFixed(1)} MB`],
+    ['RSS peak, upload', `${upload.peak.toFixed(1)} MB (+${(upload.peak - idle).toFixed(1)})`],
+    ['RSS peak, download', `${download.peak.toFixed(1)} MB (+${(download.peak - idle).toFixed(1)})`],
+    ['upload', `${uploadSeconds.toFixed(2)} s, ${(mb / uploadSeconds).toFixed(0)} MiB/s`],
+    ['dd conv=fsync, same folder', `${ddSeconds.toFixed(2)} s, ${(mb / ddSeconds).toFixed(0)} MiB/s`],
+    ['upload / dd throughput', (ddSeconds / uploadSeconds).toFixed(2)],
+    ['download', `${downloadSeconds.toFixed(2)} s, ${(mb / downloadSeconds).toFixed(0)} MiB/s`],
+    ['load average at the end', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],
+  ];
+  console.log('| measure | value |\n|---|---|\n' + rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n'));
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,18 @@
+import { Prisma } from '../generated/prisma/client.ts';
+
+/** The Prisma errors the domain expects and answers in its own terms. */
+
+/** A unique constraint refused the row (e.g. a slug taken meanwhile). */
+export function isUniqueClash(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/** Prisma's "the row to update or delete was not found". */
+export function isRecordNotFound(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
+}
+
+/** Prisma's "a foreign key points at nothing" (e.g. a library deleted while an asset joined it). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003';
+}

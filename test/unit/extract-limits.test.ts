@@ -1,0 +1,38 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractInWorker } from '../../src/domain/files/extract.ts';
+import { makePdf } from '../helpers/files.ts';
+
+/** The worker's deadline and heap limit, each forced to trip on an ordinary PDF. */
+describe('metadata extraction limits', () => {
+  let dir: string;
+  let pdf: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ag-extract-'));
+    pdf = join(dir, 'doc.pdf');
+    await writeFile(pdf, await makePdf(Array.from({ length: 40 }, (_, i) => [`Page ${i} has some words on it`])));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('reads the PDF within generous limits', async () => {
+    const { thumbnail, ...metadata } = await extractInWorker(pdf, 'application/pdf', { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 });
+    expect(metadata).toEqual({ pageCount: 40, wordCount: 280 });
+    expect(thumbnail?.length).toBeGreaterThan(0);
+  });
+
+  it('stops a parser past its deadline with a 400-kind error', async () => {
+    await expect(extractInWorker(pdf, 'application/pdf', { timeoutMs: 1, memoryMb: 96, maxImagePixels: 1e8 })).rejects.toMatchObject({
+      field: 'filePath',
+      message: 'The file took longer than 0.001 s to analyse',
+    });
+  });
+
+  it('stops a parser that needs more heap than allowed', async () => {
+    await expect(extractInWorker(pdf, 'application/pdf', { timeoutMs: 30_000, memoryMb: 2, maxImagePixels: 1e8 })).rejects.toMatchObject({
+      field: 'filePath',
+      message: 'The file needs more than 2 MB to analyse',
+    });
+  });
+});
