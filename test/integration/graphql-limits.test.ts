@@ -14,7 +14,7 @@ const restAsset = print(RestAssetFragmentDoc);
 const fullAsset = '...RestAsset library { id name }';
 
 beforeAll(async () => {
-  key = await t.newKey(['read:assets', 'write:assets']);
+  key = await t.newKey(['read:assets', 'write:assets', 'read:libraries']);
   for (let i = 0; i < 3; i++) {
     const created = await post(`mutation { createAsset(input: { title: "Asset ${i}", assetType: PDF }) { id } }`);
     expect(created.errors).toBeUndefined();
