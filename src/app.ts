@@ -9,11 +9,14 @@ import { scheduleUploadSweeps } from './domain/files/uploads.ts';
 import { describeInternalError } from './graphql/errors.ts';
 import { createJsonPostHandler } from './graphql/json-post.ts';
 import { queryLimitRules, queryParseOptions } from './graphql/limits.ts';
+import { possibleTypesOf } from './graphql/possible-types.ts';
+import { schema } from './graphql/schema.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
 import { addAccessControl } from './http/access.ts';
 import { frameworkErrors, graphqlEndpoint, httpErrorHandler, notFoundHandler } from './http/errors.ts';
 import { logRequests } from './http/request-log.ts';
 import { addTimeouts, serverTimeoutOptions } from './http/timeouts.ts';
+import { root } from './http/root.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
 export interface AppDeps {
@@ -57,6 +60,7 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
   // graphql-yoga (~10-20 MB of memory) is loaded when the first request needs it: GraphiQL, GET,
   // or anything else the JSON POST path leaves to it.
   let yoga: Promise<GraphQLServer> | undefined;
+  let possibleTypes: string | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
       createGraphQLServer({ endpoint: graphqlEndpoint, db, files, principalOf, limitRules, parseOptions, onInternalError, uploadLimitBytes: config.graphqlUploadLimitBytes }),
@@ -77,6 +81,13 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
     },
   });
 
+  // The type names a client cache needs (docs/clients.md); schema.graphql shows them to anyone, so
+  // no key is asked. Computed once, from the schema the server runs.
+  app.get(`${graphqlEndpoint}/possible-types.json`, async (_req, reply) => {
+    possibleTypes ??= JSON.stringify(possibleTypesOf(schema));
+    return reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'public, max-age=300').send(possibleTypes);
+  });
+
   await app.register(restV1, { prefix: '/api/v1', db, files, bodyLimit: config.bodyLimit });
   await app.register(restV1Docs);
 
@@ -87,6 +98,7 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
   });
   app.addHook('onClose', async () => stopSweeps?.());
 
+  await root(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {

@@ -13,7 +13,7 @@ export interface Config {
   bodyLimit: number;
   /** Deepest GraphQL selection accepted. */
   maxQueryDepth: number;
-  /** Highest graphql-armor cost (objects 2, scalars 1, times 1.5 per level) of one operation. */
+  /** Highest graphql-armor cost (objects 2, scalars 1, times 1.5 per level, a literal first/last multiplying) of one operation. */
   maxQueryCost: number;
   /** Most aliases in one GraphQL operation. */
   maxQueryAliases: number;
@@ -82,7 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: intFrom(env, 'BODY_LIMIT_BYTES', 1024 * 1024),
     maxQueryDepth: intFrom(env, 'MAX_QUERY_DEPTH', 10),
-    maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 5000),
+    maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 25000),
     maxQueryAliases: intFrom(env, 'MAX_QUERY_ALIASES', 15),
     maxQueryDirectives: intFrom(env, 'MAX_QUERY_DIRECTIVES', 20),
     maxQueryTokens: intFrom(env, 'MAX_QUERY_TOKENS', 2000),

@@ -24,13 +24,6 @@ if (config.databaseUrl) setFlagsFromString('--liftoff-only');
 const database = await openDatabase(config).catch(fail);
 const app = await buildApp({ config, db: database.db });
 
-// A newcomer can call the API at once: the very first start creates a key with every scope.
-if ((await countApiKeys(database.db)) === 0) {
-  const { key } = await createApiKey(database.db, { name: 'first key', scopes: [...allScopes] });
-  const base = `http://${config.host}:${config.port}`;
-  console.log(`\nCreated a first API key with every scope. It is shown once; keep it:\n\n  ${key}\n`);
-  console.log(`Try it: curl -H "Authorization: Bearer ${key}" ${base}/api/v1/assets\n`);
-}
 
 let closing = false;
 async function shutdown(signal: string) {
@@ -47,11 +40,20 @@ async function shutdown(signal: string) {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
+// Listen first: a start that cannot serve (the port is taken) must not create and print a key.
 try {
   await app.listen({ port: config.port, host: config.host });
-  console.log(`assets-gateway: GraphQL (GraphiQL in a browser) at http://${config.host}:${config.port}/graphql, REST at /api/v1`);
 } catch (error) {
   console.error(`error: ${(error as Error).message}`);
   await database.close();
   process.exit(1);
 }
+
+// A newcomer can call the API at once: the very first start creates a key with every scope.
+if ((await countApiKeys(database.db)) === 0) {
+  const { key } = await createApiKey(database.db, { name: 'first key', scopes: [...allScopes] });
+  const base = `http://${config.host}:${config.port}`;
+  console.log(`\nCreated a first API key with every scope. It is shown once; keep it:\n\n  ${key}\n`);
+  console.log(`Try it: curl -H "Authorization: Bearer ${key}" ${base}/api/v1/assets\n`);
+}
+console.log(`assets-gateway: GraphQL (GraphiQL in a browser) at http://${config.host}:${config.port}/graphql, REST at /api/v1`);

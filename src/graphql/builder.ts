@@ -62,6 +62,8 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
     clientMutationId: 'omit',
     cursorType: 'String',
+    // `nodes` beside `edges`: clients that need no cursor per item skip a level.
+    nodesOnConnection: true,
   },
 });
 

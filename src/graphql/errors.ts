@@ -14,6 +14,10 @@ export const ErrorCode = {
   tooLarge: 'PAYLOAD_TOO_LARGE',
   badRequest: 'BAD_REQUEST',
   internal: 'INTERNAL_SERVER_ERROR',
+  depthLimit: 'QUERY_DEPTH_LIMIT',
+  costLimit: 'QUERY_COST_LIMIT',
+  aliasLimit: 'QUERY_ALIAS_LIMIT',
+  directiveLimit: 'QUERY_DIRECTIVE_LIMIT',
 } as const;
 
 export const unauthenticatedMessage = 'A valid API key is required (Authorization: Bearer <key>)';
@@ -40,6 +44,10 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
       ...location,
       extensions: { code: ErrorCode.badUserInput, field: original.field },
     });
+  }
+  // The connection arguments Pothos checks: `first: -1`, a cursor that does not decode.
+  if (original instanceof PothosValidationError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.badUserInput } });
   }
   if (original instanceof TooLargeError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.tooLarge } });

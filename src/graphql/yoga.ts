@@ -1,8 +1,9 @@
+import { useEngine } from '@envelop/core';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/keys.ts';
-import { parse, type ParseOptions, type ValidationRule } from 'graphql';
+import { execute, parse, subscribe, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Db } from '../db/client.ts';
 import type { Files } from '../domain/files/index.ts';
 import { createContext, type Context } from './context.ts';
@@ -51,7 +52,13 @@ export function createGraphQLServer({ endpoint, db, files, principalOf, limitRul
     // GraphiQL from the bundled package: no CDN, so it works offline and behind firewalls.
     // Loaded on the first page view: the bundle holds ~80 MB of memory an API server seldom needs.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
-    graphiql: { title: 'assets-gateway', defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }' },
+    graphiql: {
+      title: 'assets-gateway',
+      defaultQuery: '{ assets(perPage: 5) { total items { id title assetType } } }',
+      // Opens with the Headers pane showing where the API key goes.
+      headers: JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2),
+      defaultEditorToolsVisibility: 'headers',
+    },
     landingPage: false,
     // One file per request, held in memory while yoga parses the form: bounded here.
     fetchAPI: createFetch({ formDataLimits: { fileSize: uploadLimitBytes, files: 1, fields: 2, fieldSize: 64 * 1024, parts: 3 } }),
@@ -62,6 +69,10 @@ export function createGraphQLServer({ endpoint, db, files, principalOf, limitRul
     },
     context: async ({ req }) => createContext(db, files, await principalOf(req)),
     plugins: [
+      // graphql-js's own executor, as the JSON POST path and the REST shims run: one engine, so the
+      // answers agree byte for byte (key order included), and yoga's @graphql-tools/executor@2
+      // (which needs Node 22) is not on the request path.
+      useEngine({ execute, subscribe }),
       useQueryLimits(limitRules, parseOptions),
       useFieldNamedVariableErrors,
     ],

@@ -100,6 +100,7 @@ const cases: Case[] = [
     name: 'literals that look like code',
     fast: true,
     request: () =>
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal that looks like code is the point
       jsonPost({ query: '{ assets(filter: { search: "\\"); process.exit(1); (\\" ` ${1} \\\\ \\n */" }) { total weird_alias: page } }' }, auth(() => readKey)),
   },
   { name: 'an unknown id', fast: true, request: () => jsonPost({ query: '{ asset(id: "00000000-0000-4000-8000-000000000000") { id } }' }, auth(() => readKey)) },
@@ -120,6 +121,14 @@ const cases: Case[] = [
     request: () => jsonPost({ query: '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }' }, auth(() => readKey)),
   },
   { name: 'too many aliases', fast: false, request: () => jsonPost({ query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: assets { total }`).join(' ')} }` }, auth(() => readKey)) },
+  {
+    name: 'too costly',
+    fast: false,
+    request: () => jsonPost({ query: `{ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].map((a) => `${a}: assetsConnection(first: 100) { edges { node { id title slug description assetType createdAt updatedAt library { id name } } } }`).join(' ')} }` }, auth(() => readKey)),
+  },
+  { name: 'first with last', fast: true, request: () => jsonPost({ query: '{ assetsConnection(first: 1, last: 1) { edges { cursor } } }' }, auth(() => readKey)) },
+  { name: 'first: -1', fast: true, request: () => jsonPost({ query: '{ assetsConnection(first: -1) { edges { cursor } } }' }, auth(() => readKey)) },
+  { name: 'a cursor that does not decode', fast: true, request: () => jsonPost({ query: '{ assetsConnection(after: "x") { edges { cursor } } }' }, auth(() => readKey)) },
   { name: 'a missing query', fast: false, request: () => jsonPost({ variables: {} }, auth(() => readKey)) },
   { name: 'a query that is not a string', fast: false, request: () => jsonPost({ query: 42 }, auth(() => readKey)) },
   { name: 'variables that are a list', fast: false, request: () => jsonPost({ query: list, variables: [1] }, auth(() => readKey)) },

@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runTs, startTs, waitForOutput, finished } from '../helpers/process.ts';
@@ -103,6 +104,27 @@ describe('server process', () => {
       again.kill('SIGTERM');
       expect((await exitAgain).code).toBe(0);
     } finally {
+      await rm(freshDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('server process on a port that is taken', () => {
+  it('fails before it creates or prints a first key', { timeout: 300_000 }, async () => {
+    const freshDir = await mkdtemp(join(tmpdir(), 'assets-gateway-taken-'));
+    const blocker = createServer();
+    try {
+      const port = await freePort();
+      await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+      const start = await runTs('src/index.ts', [], { DATA_DIR: freshDir, PORT: String(port) });
+      expect(start.code).toBe(1);
+      expect(start.stderr).toContain('EADDRINUSE');
+      expect(start.stdout).not.toContain('agk_');
+      const listed = await runTs('src/cli/keys.ts', ['list'], { DATA_DIR: freshDir });
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).not.toContain('first key');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
       await rm(freshDir, { recursive: true, force: true });
     }
   });

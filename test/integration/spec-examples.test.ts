@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.ts';
+import { runsOrSaysWhy } from '../helpers/skip.ts';
 import { checkAgainstOpenApi } from '../helpers/rest.ts';
 
 /**
@@ -15,12 +16,14 @@ const run = promisify(execFile);
 const t = useTestApp();
 const specUrl = new URL('../../docs/assets-api.md', import.meta.url);
 const sharedSpecUrl = new URL('../../../shared/spec/assets-api.md', import.meta.url);
-const python = '/usr/bin/python3'; // Debian's, which python3-requests installs into
+const python = 'python3'; // the one on PATH, as a reader of the spec would run it
 const hasPythonRequests = spawnSync(python, ['-c', 'import requests']).status === 0;
 
 let base: string;
 let key: string;
 let spec: string;
+/** Where the published text ends in docs/assets-api.md and this repository's additions begin. */
+const additionsMark = '\n---\n\n## Examples in every language';
 
 /** The spec's indented code blocks (4 spaces), split at blank lines, in order. */
 function codeBlocks(markdown: string): string[] {
@@ -56,7 +59,8 @@ async function runPython(snippet: string) {
 }
 
 beforeAll(async () => {
-  spec = await readFile(specUrl, 'utf8');
+  const docs = await readFile(specUrl, 'utf8');
+  spec = docs.includes(additionsMark) ? docs.slice(0, docs.indexOf(additionsMark)) : docs;
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.server.address() as { port: number };
   base = `http://127.0.0.1:${port}`;
@@ -74,7 +78,9 @@ beforeAll(async () => {
 describe('the spec’s client examples', () => {
   // Binding text lives in shared/ beside the clone (as in CI); the copy in docs/ is what the
   // examples are taken from. Skipped only in a clone that has no shared/ beside it.
-  it.skipIf(!existsSync(sharedSpecUrl))('are the published contract, word for word', async () => {
+  // docs/assets-api.md is the published text and then this repository's additions (examples in
+  // every language, the 401 and 404 bodies), below a line of its own.
+  it.runIf(runsOrSaysWhy(existsSync(sharedSpecUrl), 'the spec word for word', `no published spec at ${sharedSpecUrl.pathname}`))('are the published contract, word for word', async () => {
     expect(spec).toBe(await readFile(sharedSpecUrl, 'utf8'));
   });
 
@@ -123,7 +129,7 @@ const data = await response.json();`);
   });
 
   // Skipped where Debian's python3-requests is missing (a fresh machine), never in CI, which installs it.
-  it.runIf(hasPythonRequests || process.env.CI === 'true')('Python requests: the list example as written, and the create as the spec describes it', async () => {
+  it.runIf(runsOrSaysWhy(hasPythonRequests || process.env.CI === 'true', 'the Python examples', `${python} on PATH cannot import requests (apt-get install python3-requests)`))('Python requests: the list example as written, and the create as the spec describes it', async () => {
     const [listSnippet] = codeBlocks(spec).filter((b) => b.startsWith('import requests'));
     const listed = await runPython(listSnippet);
     expect(listed.status).toBe(200);
@@ -145,5 +151,51 @@ data = response.json()`);
 response = requests.post('https://yourdomain.com/api/v1/assets', headers={'Authorization': 'Bearer YOUR_API_KEY'}, json={'asset_type': 'pdf'})
 data = response.json()`);
     expect(refused).toEqual({ status: 400, data: { error: 'Validation failed', message: 'Title is required', field: 'title' } });
+  });
+});
+
+describe('the examples this repository adds to docs/assets-api.md', () => {
+  let blocks: { lang: string; code: string }[];
+  beforeAll(async () => {
+    const docs = await readFile(specUrl, 'utf8');
+    const additions = docs.slice(docs.indexOf(additionsMark));
+    blocks = [...additions.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, code]) => ({ lang, code: code.trim() }));
+  });
+  const of = (lang: string) => blocks.filter((block) => block.lang === lang).map((block) => block.code);
+  const pythonRuns = runsOrSaysWhy(hasPythonRequests || process.env.CI === 'true', 'the added Python examples', `${python} on PATH cannot import requests`);
+
+  it('cURL and JavaScript: create, then get what was created', async () => {
+    const [createCurl, getCurl] = of('sh');
+    const created = await runCurl(createCurl);
+    checkAgainstOpenApi('post', '/api/v1/assets', 201, created);
+    expect(created.data).toMatchObject({ title: 'New Product Demo', asset_type: 'external_video', video_embed: 'https://youtube.com/embed/example' });
+    expect(await runCurl(getCurl.replace('550e8400-e29b-41d4-a716-446655440000', created.data.id))).toEqual(created);
+
+    const [createJs, getJs] = of('js');
+    const show = "\nconsole.log(JSON.stringify({ status: response.status, data: typeof created !== 'undefined' ? created : asset }));";
+    const js = async (snippet: string) => JSON.parse((await run(process.execPath, ['--input-type=module', '-e', substitute(snippet) + show])).stdout);
+    const createdByJs = await js(createJs);
+    expect(createdByJs.status).toBe(201);
+    const got = await js(getJs.replace('550e8400-e29b-41d4-a716-446655440000', createdByJs.data.data.id));
+    expect(got).toEqual({ status: 200, data: createdByJs.data });
+  });
+
+  it.runIf(pythonRuns)('Python: create, then get what was created', async () => {
+    const [createPy, getPy] = of('python');
+    const show = "\nimport json\nprint(json.dumps({'status': response.status_code, 'data': globals().get('created') or globals().get('asset')}))";
+    const py = async (snippet: string) => JSON.parse((await run(python, ['-c', substitute(snippet) + show])).stdout);
+    const created = await py(createPy);
+    expect(created.status).toBe(201);
+    expect(await py(getPy.replace('550e8400-e29b-41d4-a716-446655440000', created.data.data.id))).toEqual({ status: 200, data: created.data });
+  });
+
+  it('the 401 and 404 bodies are what the API answers', async () => {
+    const [unauthorized, notFound] = of('json').map((body) => JSON.parse(body));
+    const noKey = await t.app.inject({ url: '/api/v1/assets/550e8400-e29b-41d4-a716-446655440000' });
+    expect(noKey.statusCode).toBe(401);
+    expect(noKey.json()).toEqual(unauthorized);
+    const unknown = await t.app.inject({ url: '/api/v1/assets/550e8400-e29b-41d4-a716-446655440000', headers: { authorization: `Bearer ${key}` } });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual(notFound);
   });
 });

@@ -11,7 +11,7 @@ describe('configuration from the environment', () => {
       logLevel: 'info',
       bodyLimit: 1048576,
       maxQueryDepth: 10,
-      maxQueryCost: 5000,
+      maxQueryCost: 25000,
       maxQueryAliases: 15,
       databasePoolSize: 10,
       keyCacheTtlMs: 10000,

@@ -23,6 +23,7 @@ import {
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { isUuid } from '../../domain/ids.ts';
 import { builder, type BuilderTypes } from '../builder.ts';
+import { refuseFirstWithLast } from '../connections.ts';
 import type { Context } from '../context.ts';
 import { enumValuesOf, identityMap } from '../enums.ts';
 import { AssetInterface } from './asset.ts';
@@ -153,8 +154,10 @@ builder.queryFields((t) => ({
       order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
     },
     totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-    resolve: (query, _root, args, ctx) =>
-      findAssetsAfterCursor(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter, args.sort ?? undefined, args.order ?? undefined, query),
+    resolve: (query, _root, args, ctx) => {
+      refuseFirstWithLast(args);
+      return findAssetsAfterCursor(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter, args.sort ?? undefined, args.order ?? undefined, query);
+    },
   }),
 
   asset: t.prismaField({
