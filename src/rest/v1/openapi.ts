@@ -120,6 +120,20 @@ const apiKeyProperties = {
   revoked_at: nullable('string', { format: 'date-time' }),
 };
 
+/** `{ success: true, data: <schema> }`, and the list envelope with the contract's pagination. */
+const envelopeOf = (name: string) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['success', 'data'],
+  properties: { success: { const: true }, data: { $ref: `#/components/schemas/${name}` } },
+});
+const pageOf = (name: string) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['success', 'data', 'pagination'],
+  properties: { success: { const: true }, data: { type: 'array', items: { $ref: `#/components/schemas/${name}` } }, pagination: { $ref: '#/components/schemas/Pagination' } },
+});
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -496,22 +510,8 @@ export const openApiDocument = {
           description: { type: ['string', 'null'] },
         },
       },
-      LibraryEnvelope: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['success', 'data'],
-        properties: { success: { const: true }, data: { $ref: '#/components/schemas/Library' } },
-      },
-      LibraryList: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['success', 'data', 'pagination'],
-        properties: {
-          success: { const: true },
-          data: { type: 'array', items: { $ref: '#/components/schemas/Library' } },
-          pagination: { $ref: '#/components/schemas/Pagination' },
-        },
-      },
+      LibraryEnvelope: envelopeOf('Library'),
+      LibraryList: pageOf('Library'),
       UploadEnvelope: {
         type: 'object',
         additionalProperties: false,
@@ -531,22 +531,8 @@ export const openApiDocument = {
           },
         },
       },
-      AssetEnvelope: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['success', 'data'],
-        properties: { success: { const: true }, data: { $ref: '#/components/schemas/Asset' } },
-      },
-      AssetList: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['success', 'data', 'pagination'],
-        properties: {
-          success: { const: true },
-          data: { type: 'array', items: { $ref: '#/components/schemas/Asset' } },
-          pagination: { $ref: '#/components/schemas/Pagination' },
-        },
-      },
+      AssetEnvelope: envelopeOf('Asset'),
+      AssetList: pageOf('Asset'),
       ApiKey: {
         type: 'object',
         additionalProperties: false,
@@ -562,12 +548,7 @@ export const openApiDocument = {
           expires_at: { type: ['string', 'null'], format: 'date-time', description: 'When the key stops working; never when omitted.' },
         },
       },
-      ApiKeyEnvelope: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['success', 'data'],
-        properties: { success: { const: true }, data: { $ref: '#/components/schemas/ApiKey' } },
-      },
+      ApiKeyEnvelope: envelopeOf('ApiKey'),
       CreatedApiKeyEnvelope: {
         type: 'object',
         additionalProperties: false,
