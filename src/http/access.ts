@@ -16,7 +16,7 @@ declare module 'fastify' {
 }
 
 /** Routes that are neither limited nor authenticated: probes, and the API's own documentation. */
-const openPaths = /^\/(healthz|readyz|api\/v1\/docs(\/|$)|api\/v1\/openapi\.json$)/;
+const openPaths = /^\/(healthz|readyz|api\/v1\/docs(\/|$)|api\/v1\/openapi\.json$|graphql\/possible-types\.json$)/;
 const bucketOf = Symbol('rateLimitBucket');
 type BucketedRequest = FastifyRequest & { [bucketOf]?: string };
 

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { sendError } from '../rest/v1/errors.ts';
 
 /** What `GET /` lists: where each face of the API and its docs are. */
 export const rootLinks = {
@@ -14,10 +13,9 @@ export const rootLinks = {
 };
 
 /**
- * `GET /` answers with links (JSON: what curl and scripts read, and browsers show it legibly),
- * and a route nobody serves answers in the REST error shape rather than Fastify's default.
+ * `GET /` answers with links (JSON: what curl and scripts read, and browsers show it legibly).
+ * A route nobody serves answers in its face's error shape (./errors.ts, notFoundHandler).
  */
 export async function root(app: FastifyInstance) {
   app.get('/', async () => rootLinks);
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, `No route ${req.method} ${req.url.split('?')[0]}`));
 }
