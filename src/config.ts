@@ -73,6 +73,12 @@ function booleanFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): b
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+/** A worker's heap below ~16 MB cannot even start on Node 24: V8 aborts the whole process. */
+function atLeast(minimum: number, name: string, value: number): number {
+  if (value < minimum) throw new Error(`${name} must be at least ${minimum}, got "${value}"`);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: intFrom(env, 'PORT', 4000),
@@ -93,7 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlUploadLimitBytes: intFrom(env, 'GRAPHQL_UPLOAD_LIMIT_BYTES', 10 * 1024 * 1024),
     uploadTtlHours: intFrom(env, 'UPLOAD_TTL_HOURS', 24),
     extractTimeoutMs: intFrom(env, 'EXTRACT_TIMEOUT_MS', 5000),
-    extractMemoryMb: intFrom(env, 'EXTRACT_MEMORY_MB', 96),
+    extractMemoryMb: atLeast(16, 'EXTRACT_MEMORY_MB', intFrom(env, 'EXTRACT_MEMORY_MB', 96)),
     maxImagePixels: intFrom(env, 'MAX_IMAGE_PIXELS', 100_000_000),
     headersTimeoutMs: intFrom(env, 'HEADERS_TIMEOUT_MS', 10_000),
     bodyTimeoutMs: intFrom(env, 'BODY_TIMEOUT_MS', 10_000),

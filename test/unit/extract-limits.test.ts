@@ -30,9 +30,9 @@ describe('metadata extraction limits', () => {
   });
 
   it('stops a parser that needs more heap than allowed', async () => {
-    await expect(extractInWorker(pdf, 'application/pdf', { timeoutMs: 30_000, memoryMb: 2, maxImagePixels: 1e8 })).rejects.toMatchObject({
+    await expect(extractInWorker(pdf, 'application/pdf', { timeoutMs: 30_000, memoryMb: 16, maxImagePixels: 1e8 })).rejects.toMatchObject({
       field: 'filePath',
-      message: 'The file needs more than 2 MB to analyse',
+      message: 'The file needs more than 16 MB to analyse',
     });
   });
 });
