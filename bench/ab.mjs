@@ -33,8 +33,18 @@ const key = createReadKey(databaseUrl, 'ab');
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
 
-const freePort = () => new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); }); });
-const cpuTicks = (pid) => { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return Number(f[11]) + Number(f[12]); };
+const freePort = () =>
+  new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+const cpuTicks = (pid) => {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
 const peakRssMb = (pid) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -43,20 +53,40 @@ async function start(variant) {
   // `dir+flag,flag?NAME=value&NAME=value`: node flags after '+', environment after '?'.
   const [build, query = ''] = variant.split('?');
   const [dir, flags = ''] = build.split('+');
-  const args = isPostGraphile ? ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'] : ['--max-old-space-size=128', ...flags.split(',').filter(Boolean), 'dist/index.js'];
+  const args = isPostGraphile
+    ? ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs']
+    : ['--max-old-space-size=128', ...flags.split(',').filter(Boolean), 'dist/index.js'];
   const port = await freePort();
   const child = spawn('taskset', ['-c', '1', process.execPath, ...args], {
-    cwd: isPostGraphile ? BENCH : resolve(dir), stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: isPostGraphile ? BENCH : resolve(dir),
+    stdio: ['ignore', 'ignore', 'inherit'],
     // As `npm start` runs it (default log level, production mode), without rate limits.
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', ...Object.fromEntries(new URLSearchParams(query)) },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...Object.fromEntries(new URLSearchParams(query)),
+    },
   });
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  child.on('exit', () => {
+    exited = true;
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (exited) throw new Error(`${variant} exited while starting (its stderr is above)`);
-    try { if ((await fetch(url + (isPostGraphile ? '/graphql' : '/healthz'))).status < 500) break; } catch { /* not up yet */ }
-    if (i > 600) { child.kill('SIGKILL'); throw new Error(`${variant} did not start`); }
+    try {
+      if ((await fetch(url + (isPostGraphile ? '/graphql' : '/healthz'))).status < 500) break;
+    } catch {
+      /* not up yet */
+    }
+    if (i > 600) {
+      child.kill('SIGKILL');
+      throw new Error(`${variant} did not start`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, url, requests: isPostGraphile ? postgraphileRequests : gatewayRequests };

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 
 const port = Number(process.env.PORT || 5679);
 const host = process.env.HOST || '127.0.0.1';
-const accepted = new Set((process.env.BENCH_KEYS || '').split(',').filter(Boolean).map((k) => `Bearer ${k}`));
+const accepted = new Set(
+  (process.env.BENCH_KEYS || '')
+    .split(',')
+    .filter(Boolean)
+    .map((k) => `Bearer ${k}`),
+);
 
 const cols = `a.id, a.title, a.slug, a.asset_type, a.created_at, l.id AS lib_id, l.name AS lib_name
   FROM assets a LEFT JOIN libraries l ON l.id = a.library_id`;
@@ -42,7 +47,11 @@ const workspaceId = process.env.BENCH_WORKSPACE_ID;
 const writeWorkspaceId = process.env.BENCH_WRITE_WORKSPACE_ID;
 
 const toAsset = (r) => ({
-  id: r.id, title: r.title, slug: r.slug, assetType: r.asset_type, createdAt: r.created_at,
+  id: r.id,
+  title: r.title,
+  slug: r.slug,
+  assetType: r.asset_type,
+  createdAt: r.created_at,
   library: r.lib_id ? { id: r.lib_id, name: r.lib_name } : null,
 });
 function send(res, status, body) {
@@ -60,9 +69,10 @@ createServer(async (req, res) => {
       const page = Number(url.searchParams.get('page') || 1);
       const type = url.searchParams.get('asset_type');
       const search = url.searchParams.get('search');
-      const rows = type && search
-        ? await query('search', [workspaceId, perPage, (page - 1) * perPage, type, `%${search.replace(/[\\%_]/g, '\\$&')}%`])
-        : await query('list', [workspaceId, perPage, (page - 1) * perPage]);
+      const rows =
+        type && search
+          ? await query('search', [workspaceId, perPage, (page - 1) * perPage, type, `%${search.replace(/[\\%_]/g, '\\$&')}%`])
+          : await query('list', [workspaceId, perPage, (page - 1) * perPage]);
       return send(res, 200, { success: true, data: rows.map(toAsset) });
     }
     if (req.method === 'GET' && url.pathname.startsWith('/assets/')) {

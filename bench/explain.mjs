@@ -37,13 +37,20 @@ const client = new pg.Client({ connectionString: url });
 await client.connect();
 
 const deepPage = deepPageFor(assets);
-const { rows: [row] } = await client.query(
-  'SELECT id FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [SCALE_WORKSPACE_ID, (deepPage - 1) * 20 - 1]);
+const {
+  rows: [row],
+} = await client.query('SELECT id FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [
+  SCALE_WORKSPACE_ID,
+  (deepPage - 1) * 20 - 1,
+]);
 const { cursorFormatter } = await import(pathToFileURL(join(ROOT, 'node_modules/@pothos/plugin-prisma/esm/util/cursors.js')).href);
 
 const out = [`## Plans of the scale workloads — ${new Date().toISOString()}, ${assets.toLocaleString('en')} assets\n`];
 for (const w of workloads(key, { gateway: cursorFormatter('id')({ id: row.id }) }, deepPage)) {
-  for (const [face, req] of [['REST', w.rest], ['GraphQL', w.graphql]]) {
+  for (const [face, req] of [
+    ['REST', w.rest],
+    ['GraphQL', w.graphql],
+  ]) {
     if (!req) continue;
     const inject = () => app.inject({ method: req.method, url: req.path, headers: req.headers, payload: req.body });
     await inject(); // the key's first use, and Prisma's plan cache

@@ -95,17 +95,28 @@ delete env.DATABASE_URL;
 
 log('building (npm run build)');
 execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 'bench-files', '--scopes', 'read:assets,write:assets'], { cwd: ROOT, env, encoding: 'utf8' })
+const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 'bench-files', '--scopes', 'read:assets,write:assets'], {
+  cwd: ROOT,
+  env,
+  encoding: 'utf8',
+})
   .trim()
   .split('\n')
   .pop();
 
 const port = await freePort();
 const heapLimit = process.env.HEAP_LIMIT_MB || '128';
-const server = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${heapLimit}`, 'dist/index.js'], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+const server = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${heapLimit}`, 'dist/index.js'], {
+  cwd: ROOT,
+  env: { ...env, PORT: String(port) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 try {
   for (let i = 0; ; i++) {
-    const ok = await call(port, key, 'GET', '/healthz').then((r) => r.status === 200, () => false);
+    const ok = await call(port, key, 'GET', '/healthz').then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (i > 300) throw new Error('server did not start');
     await new Promise((r) => setTimeout(r, 100));
@@ -130,7 +141,9 @@ try {
   if (upload.result.status !== 201) throw new Error(`upload answered ${upload.result.status}: ${upload.result.body}`);
   const { file_path } = JSON.parse(upload.result.body).data;
 
-  const created = await call(port, key, 'POST', '/api/v1/assets', JSON.stringify({ title: 'Bench file', asset_type: 'audio', file_path }), { 'content-type': 'application/json' });
+  const created = await call(port, key, 'POST', '/api/v1/assets', JSON.stringify({ title: 'Bench file', asset_type: 'audio', file_path }), {
+    'content-type': 'application/json',
+  });
   if (created.status !== 201) throw new Error(`create answered ${created.status}: ${created.body}`);
   const asset = JSON.parse(created.body).data;
 
@@ -138,7 +151,8 @@ try {
   const downloadStart = process.hrtime.bigint();
   const download = await sampled(server.pid, () => call(port, key, 'GET', `/api/v1/assets/${asset.id}/download`));
   const downloadSeconds = Number(process.hrtime.bigint() - downloadStart) / 1e9;
-  if (download.result.status !== 200 || download.result.bytes !== size) throw new Error(`download answered ${download.result.status} with ${download.result.bytes} bytes`);
+  if (download.result.status !== 200 || download.result.bytes !== size)
+    throw new Error(`download answered ${download.result.status} with ${download.result.bytes} bytes`);
 
   log('timing dd on the same folder');
   const ddFile = join(dataDir, 'dd.tmp');

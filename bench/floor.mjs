@@ -71,7 +71,11 @@ function standInDb(calls, answers) {
 /** Runs `call` `count` times, 8 at a time, as 16 connections share the pool in the bench. */
 async function run(call, count) {
   let started = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => { while (started++ < count) await call(); }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (started++ < count) await call();
+    }),
+  );
 }
 
 async function layersOf(workload) {
@@ -93,7 +97,8 @@ async function layersOf(workload) {
 
   const fetched = standInDb([], new Map([[method, rows]]));
   const expected = JSON.stringify(await executeOperation(document, variables, { db, principal }));
-  if (JSON.stringify(await executeOperation(document, variables, { db: fetched, principal })) !== expected) throw new Error(`${workload}: the stand-in db answers differently`);
+  if (JSON.stringify(await executeOperation(document, variables, { db: fetched, principal })) !== expected)
+    throw new Error(`${workload}: the stand-in db answers differently`);
   return {
     pg: async () => JSON.stringify((await pool.query(sql)).rows),
     prisma: () => db.asset[method](args),

@@ -11,10 +11,19 @@ const variants: Record<string, Record<string, string>> = {
   'limits on (memory)': { RATE_LIMIT_PER_MINUTE: '100000000' },
   'limits on (Redis)': { RATE_LIMIT_PER_MINUTE: '100000000', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: 'agw-bench:' },
 };
-const apps = Object.fromEntries(await Promise.all(Object.entries(variants).map(async ([n, env]) => [n, await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', ...env }), db: database.db })])));
+const apps = Object.fromEntries(
+  await Promise.all(
+    Object.entries(variants).map(async ([n, env]) => [n, await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', ...env }), db: database.db })]),
+  ),
+);
 const requests = {
   healthz: { method: 'GET', url: '/healthz' },
-  'graphql {__typename}': { method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: '{"query":"{ __typename }"}' },
+  'graphql {__typename}': {
+    method: 'POST',
+    url: '/graphql',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: '{"query":"{ __typename }"}',
+  },
 } as const;
 const n = 3000;
 for (let round = 0; round < 3; round++) {

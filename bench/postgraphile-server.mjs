@@ -28,10 +28,22 @@ const preset = {
 const pgl = postgraphile(preset);
 const serv = pgl.createServ(grafserv);
 const server = createServer();
-server.on('error', (e) => { console.error(e); process.exit(1); });
-serv.addTo(server).then(() => {
-  server.listen(port, host, () => console.error(`postgraphile on http://${host}:${port}/graphql`));
-}, (e) => { console.error(e); process.exit(1); });
-const stop = () => { server.close(); pgl.release().finally(() => process.exit(0)); };
+server.on('error', (e) => {
+  console.error(e);
+  process.exit(1);
+});
+serv.addTo(server).then(
+  () => {
+    server.listen(port, host, () => console.error(`postgraphile on http://${host}:${port}/graphql`));
+  },
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
+const stop = () => {
+  server.close();
+  pgl.release().finally(() => process.exit(0));
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -28,12 +28,17 @@ if (!request) throw new Error(`Unknown workload ${workload}; one of ${Object.key
 
 const profileDir = mkdtempSync(join(tmpdir(), 'gateway-profile-'));
 const server = spawn('taskset', ['-c', '1', process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--max-old-space-size=128', 'dist/index.js'], {
-  cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
+  cwd: ROOT,
+  stdio: ['ignore', 'ignore', 'inherit'],
   env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
 });
 const url = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
-  try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not up yet */ }
+  try {
+    if ((await fetch(`${url}/healthz`)).ok) break;
+  } catch {
+    /* not up yet */
+  }
   if (i > 200) throw new Error('server did not start');
   await new Promise((r) => setTimeout(r, 50));
 }
@@ -59,15 +64,33 @@ for (const node of profile.nodes) {
   const us = selfByNode.get(node.id) ?? 0;
   if (!us) continue;
   const { url: src, functionName, lineNumber } = node.callFrame;
-  if (functionName === '(idle)' || functionName === '(program)' && !src) { if (functionName === '(idle)') continue; }
+  if (functionName === '(idle)' || (functionName === '(program)' && !src)) {
+    if (functionName === '(idle)') continue;
+  }
   total += us;
   const pkg = src.includes('node_modules/')
-    ? src.split('node_modules/').pop().split('/').slice(0, src.split('node_modules/').pop().startsWith('@') ? 2 : 1).join('/')
-    : src.startsWith('node:') ? src : src ? src.replace(/^.*\/(dist|src)\//, '$1/') : functionName;
+    ? src
+        .split('node_modules/')
+        .pop()
+        .split('/')
+        .slice(0, src.split('node_modules/').pop().startsWith('@') ? 2 : 1)
+        .join('/')
+    : src.startsWith('node:')
+      ? src
+      : src
+        ? src.replace(/^.*\/(dist|src)\//, '$1/')
+        : functionName;
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
   const fn = `${functionName || '(anonymous)'} ${src.replace(/^.*node_modules\//, '')}:${lineNumber + 1}`;
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
 }
-const top = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
-console.log(`# ${workload}: self time of ${(total / 1e6).toFixed(2)} s busy CPU\n\n## by package\n${top(byPackage, 25)}\n\n## by function\n${top(byFunction, 40)}`);
+const top = (map, n) =>
+  [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`)
+    .join('\n');
+console.log(
+  `# ${workload}: self time of ${(total / 1e6).toFixed(2)} s busy CPU\n\n## by package\n${top(byPackage, 25)}\n\n## by function\n${top(byFunction, 40)}`,
+);
 log(`profile: ${join(profileDir, file)}`);

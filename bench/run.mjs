@@ -43,7 +43,6 @@ const REST_GET_QUERY = print(restOperations.RestGetAssetDocument);
 // The raw-SQL baseline opens PGlite with the gateway's shared buffers (like for like).
 const { pgliteSharedBuffers } = await import(join(ROOT, 'dist/db/engine.js'));
 
-
 // ---------------------------------------------------------------- workloads
 const gql = (query, variables) => JSON.stringify({ query, variables });
 const WORKLOADS = ['list-20', 'list-100', 'search', 'get', 'create'];
@@ -63,7 +62,8 @@ function request(variant, workload, keys) {
     case 'gateway GraphQL': {
       if (workload === 'list-20') return gw(GATEWAY_LIST_QUERY, { perPage: 20, page: 1 }, listIds);
       if (workload === 'list-100') return gw(GATEWAY_LIST_QUERY, { perPage: 100, page: 1 }, listIds);
-      if (workload === 'search') return gw(`query{ assets(perPage:20, filter:{assetType: PDF, search:"report"}){ items { ${GATEWAY_ITEM} } } }`, undefined, listIds);
+      if (workload === 'search')
+        return gw(`query{ assets(perPage:20, filter:{assetType: PDF, search:"report"}){ items { ${GATEWAY_ITEM} } } }`, undefined, listIds);
       if (workload === 'get') return gw(GATEWAY_GET_QUERY, { id: GET_ID }, (j) => [j.data.asset.id]);
       if (workload === 'create') {
         const q = 'mutation($i:CreateAssetInput!){ createAsset(input:$i){ id slug } }';
@@ -97,13 +97,27 @@ function request(variant, workload, keys) {
       const nodes = (k) => (j) => j.data[k].nodes.map((a) => a.rowId);
       if (workload === 'list-20') return pgl(POSTGRAPHILE_LIST_QUERY, { first: 20 }, nodes('allAssets'));
       if (workload === 'list-100') return pgl(POSTGRAPHILE_LIST_QUERY, { first: 100 }, nodes('allAssets'));
-      if (workload === 'search') return pgl(`query{ benchPgSearchAssets(ws:"${WORKSPACE_ID}", kind: pdf, term:"report", first:20){ nodes { ${POSTGRAPHILE_ITEM} } } }`, undefined, nodes('benchPgSearchAssets'));
+      if (workload === 'search')
+        return pgl(
+          `query{ benchPgSearchAssets(ws:"${WORKSPACE_ID}", kind: pdf, term:"report", first:20){ nodes { ${POSTGRAPHILE_ITEM} } } }`,
+          undefined,
+          nodes('benchPgSearchAssets'),
+        );
       if (workload === 'get') return pgl(POSTGRAPHILE_GET_QUERY, { id: GET_ID }, (j) => [j.data.assetByRowId.rowId]);
       if (workload === 'create') {
         const q = 'mutation($a:AssetInput!){ createAsset(input:{asset:$a}){ asset { rowId slug } } }';
         const body = () => {
           const title = nextTitle();
-          return gql(q, { a: { rowId: randomUUID(), workspaceId: WRITE_WORKSPACE_ID, title, slug: title.toLowerCase().replace(/[^a-z0-9]+/g, '-'), assetType: 'link', externalUrl: 'https://example.com' } });
+          return gql(q, {
+            a: {
+              rowId: randomUUID(),
+              workspaceId: WRITE_WORKSPACE_ID,
+              title,
+              slug: title.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+              assetType: 'link',
+              externalUrl: 'https://example.com',
+            },
+          });
         };
         return { ...pgl(q, {}, (j) => [j.data.createAsset.asset.rowId]), makeBody: body };
       }
@@ -118,7 +132,12 @@ const SERVERS = {
   baseline: { variants: ['raw SQL'], cwd: BENCH, args: ['baseline-server.mjs'], ready: '/nope' },
   // What `npm start` runs: the compiled server (built once below, as `npm start`'s prestart does),
   // with its default heap limit (HEAP_LIMIT_MB, 128).
-  gateway: { variants: ['gateway GraphQL', 'gateway GraphQL, REST operation', 'gateway REST'], cwd: ROOT, args: ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'], ready: '/healthz' },
+  gateway: {
+    variants: ['gateway GraphQL', 'gateway GraphQL, REST operation', 'gateway REST'],
+    cwd: ROOT,
+    args: ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'],
+    ready: '/healthz',
+  },
   postgraphile: { variants: ['PostGraphile'], cwd: BENCH, args: ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'], ready: '/graphql' },
 };
 
@@ -126,9 +145,15 @@ function startServer(name, ctx, databaseUrl) {
   const def = SERVERS[name];
   const env = {
     // As `npm start` runs: production mode, the default log level (one line per request); no rate limit.
-    NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0',
-    BENCH_KEYS: `${ctx.keys.read},${ctx.keys.write}`, BENCH_WORKSPACE_ID: WORKSPACE_ID, BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
-    DATABASE_URL: databaseUrl || '', DATA_DIR: ctx.dataDir || '', PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '', PGLITE_SHARED_BUFFERS: pgliteSharedBuffers,
+    NODE_ENV: 'production',
+    RATE_LIMIT_PER_MINUTE: '0',
+    BENCH_KEYS: `${ctx.keys.read},${ctx.keys.write}`,
+    BENCH_WORKSPACE_ID: WORKSPACE_ID,
+    BENCH_WRITE_WORKSPACE_ID: WRITE_WORKSPACE_ID,
+    DATABASE_URL: databaseUrl || '',
+    DATA_DIR: ctx.dataDir || '',
+    PGLITE_DIR: databaseUrl ? '' : ctx.dataDir || '',
+    PGLITE_SHARED_BUFFERS: pgliteSharedBuffers,
   };
   return startNodeServer({ name, cwd: def.cwd, args: def.args, env, ready: def.ready, cpu: opt.serverCpu, log });
 }
@@ -144,7 +169,15 @@ const NCPU = (readFileSync('/proc/stat', 'utf8').match(/^cpu\d+ /gm) || []).leng
 function foreignTicks(serverPid) {
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   let ticks = user + nice + system + irq + softirq + steal;
-  const own = (pid) => { try { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
+  const own = (pid) => {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return 0;
+    }
+  };
   ticks -= own(process.pid) + own(serverPid);
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -159,7 +192,9 @@ async function call(base, req) {
   const res = await fetch(base + req.path, { method: req.method, headers: req.headers, body: req.makeBody ? req.makeBody() : req.body });
   const text = await res.text();
   let json = null;
-  try { json = JSON.parse(text); } catch {}
+  try {
+    json = JSON.parse(text);
+  } catch {}
   return { status: res.status, json, text };
 }
 
@@ -168,14 +203,15 @@ async function load(base, req, seconds) {
   const o = { url: base + req.path, method: req.method, headers: req.headers, body: req.body, connections: opt.connections, duration: seconds };
   if (req.makeBody) o.requests = [{ setupRequest: (r) => ({ ...r, body: req.makeBody() }) }];
   const inst = autocannon(o);
-  inst.on('response', (_c, status, _b, rt) => { if (status >= 200 && status < 300) latencies.push(rt); });
+  inst.on('response', (_c, status, _b, rt) => {
+    if (status >= 200 && status < 300) latencies.push(rt);
+  });
   const result = await inst;
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN;
+  const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
   const ok = result['2xx'];
   return { ok, bad: result.non2xx + result.errors + result.timeouts, rps: ok / seconds, p50: pct(0.5), p99: pct(0.99) };
 }
-
 
 /**
  * Correctness first: every variant of a server must return the same ids, in order, as the raw-SQL
@@ -190,7 +226,9 @@ async function checkAnswers(server, def, workloads, ctx, reference, newRow) {
       if (!req) continue;
       const r = await call(server.base, req);
       let ids = null;
-      try { ids = req.ids(r.json); } catch {}
+      try {
+        ids = req.ids(r.json);
+      } catch {}
       if (r.status === 404 || !ids) {
         const why = r.status === 404 ? 'n/a (404)' : `n/a (bad answer: HTTP ${r.status} ${r.text.slice(0, 160)})`;
         log(`${ctx.engine} ${variant} ${workload}: ${why}`);
@@ -225,7 +263,11 @@ async function benchEngine(engine, results, reference) {
     rmSync(ctx.dataDir, { recursive: true, force: true });
     mkdirSync(ctx.dataDir, { recursive: true });
     log(`PGlite: seeding ${ctx.dataDir} (gateway migrations, then the seed SQL)`);
-    execFileSync(process.execPath, ['--import', 'tsx', join(BENCH, 'lib/seed-pglite.ts'), ctx.dataDir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
+    execFileSync(process.execPath, ['--import', 'tsx', join(BENCH, 'lib/seed-pglite.ts'), ctx.dataDir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DATABASE_URL: '' },
+    });
     ctx.keys = createKeys({ DATABASE_URL: '', DATA_DIR: ctx.dataDir });
   }
   log(`${engine}: data set ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -284,7 +326,9 @@ async function benchEngine(engine, results, reference) {
           m.cpuUs = ((after - before) * 1e6) / CLK_TCK / Math.max(1, m.ok + m.bad);
           r.runs.push(m);
           r.rssMb = Math.max(r.rssMb ?? 0, peakRssMb(server.pid));
-          log(`   ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, other processes ${m.otherCpu.toFixed(0)} % of the machine${m.bad ? `, ${m.bad} failed` : ''}`);
+          log(
+            `   ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, other processes ${m.otherCpu.toFixed(0)} % of the machine${m.bad ? `, ${m.bad} failed` : ''}`,
+          );
         }
         if (server.died()) {
           plan.dead = server.died();
@@ -300,8 +344,12 @@ async function benchEngine(engine, results, reference) {
     if (r.na) continue;
     const { runs } = r;
     Object.assign(r, {
-      rps: median(runs.map((m) => m.rps)), p50: median(runs.map((m) => m.p50)), p99: median(runs.map((m) => m.p99)),
-      cpuUs: median(runs.map((m) => m.cpuUs)), otherCpu: median(runs.map((m) => m.otherCpu)), bad: runs.reduce((sum, m) => sum + m.bad, 0),
+      rps: median(runs.map((m) => m.rps)),
+      p50: median(runs.map((m) => m.p50)),
+      p99: median(runs.map((m) => m.p99)),
+      cpuUs: median(runs.map((m) => m.cpuUs)),
+      otherCpu: median(runs.map((m) => m.otherCpu)),
+      bad: runs.reduce((sum, m) => sum + m.bad, 0),
     });
   }
   for (const { name, rows } of plans) {
@@ -343,28 +391,43 @@ function table(results) {
     const rs = results.filter((r) => r.engine === engine);
     if (!rs.length) continue;
     const title = engine === 'postgres' ? 'PostgreSQL server' : 'embedded PGlite';
-    out.push(`### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} rounds (every server restarted per round, then ${opt.warmup} s of warm-up per workload) of ${opt.duration} s\n`);
+    out.push(
+      `### ${title} — ${ASSETS} assets, ${opt.connections} connections, median of ${opt.runs} rounds (every server restarted per round, then ${opt.warmup} s of warm-up per workload) of ${opt.duration} s\n`,
+    );
     out.push('| variant | workload | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | SQL stmts/req | same rows | other CPU % |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---|---:|');
     for (const r of rs) {
-      if (r.na) { out.push(`| ${r.variant} | ${r.workload} | ${r.na.replace(/\|/g, '/')} | | | | | | | |`); continue; }
+      if (r.na) {
+        out.push(`| ${r.variant} | ${r.workload} | ${r.na.replace(/\|/g, '/')} | | | | | | | |`);
+        continue;
+      }
       const sql = engine === 'postgres' ? fmt(r.sql, 2) : 'n/a';
-      out.push(`| ${r.variant} | ${r.workload} | ${fmt(r.rps)}${r.bad ? ` (${r.bad} failed)` : ''} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${sql} | ${r.check ?? ''} | ${fmt(r.otherCpu)} |`);
+      out.push(
+        `| ${r.variant} | ${r.workload} | ${fmt(r.rps)}${r.bad ? ` (${r.bad} failed)` : ''} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${sql} | ${r.check ?? ''} | ${fmt(r.otherCpu)} |`,
+      );
     }
     const find = (v, w) => rs.find((r) => r.variant === v && r.workload === w && !r.na);
     const ratio = (a, b) => (a && b && Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
     const mark = (x, ok) => (Number.isFinite(x) ? `${x.toFixed(2)} ${ok(x) ? '✓' : '✗'}` : 'n/a');
     out.push('\n| ratio | value | target |', '|---|---:|---|');
     for (const w of ['list-20', 'get']) {
-      out.push(`| gateway GraphQL ${w} req/s ÷ PostGraphile | ${mark(ratio(find('gateway GraphQL', w)?.rps, find('PostGraphile', w)?.rps), (x) => x >= 1)} | ≥ 1.0 |`);
+      out.push(
+        `| gateway GraphQL ${w} req/s ÷ PostGraphile | ${mark(ratio(find('gateway GraphQL', w)?.rps, find('PostGraphile', w)?.rps), (x) => x >= 1)} | ≥ 1.0 |`,
+      );
     }
-    for (const v of ['gateway GraphQL', 'gateway REST']) for (const w of WORKLOADS) {
-      const a = find(v, w), b = find('raw SQL', w);
-      if (a) out.push(`| ${v} ${w} CPU/req ÷ raw SQL | ${mark(ratio(a.cpuUs, b?.cpuUs), (x) => x <= 3)} | ≤ 3 |`);
-    }
+    for (const v of ['gateway GraphQL', 'gateway REST'])
+      for (const w of WORKLOADS) {
+        const a = find(v, w),
+          b = find('raw SQL', w);
+        if (a) out.push(`| ${v} ${w} CPU/req ÷ raw SQL | ${mark(ratio(a.cpuUs, b?.cpuUs), (x) => x <= 3)} | ≤ 3 |`);
+      }
     for (const w of ['list-20', 'get']) {
-      out.push(`| gateway REST ÷ GraphQL running the REST operation, ${w} req/s | ${mark(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL, REST operation', w)?.rps), (x) => x >= 0.9)} | ≥ 0.9 |`);
-      out.push(`| gateway REST ÷ GraphQL ${w} (the narrower bench query) req/s | ${fmt(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL', w)?.rps), 2)} | — |`);
+      out.push(
+        `| gateway REST ÷ GraphQL running the REST operation, ${w} req/s | ${mark(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL, REST operation', w)?.rps), (x) => x >= 0.9)} | ≥ 0.9 |`,
+      );
+      out.push(
+        `| gateway REST ÷ GraphQL ${w} (the narrower bench query) req/s | ${fmt(ratio(find('gateway REST', w)?.rps, find('gateway GraphQL', w)?.rps), 2)} | — |`,
+      );
     }
     const rssLimit = engine === 'postgres' ? 200 : 350;
     const gw = rs.filter((r) => r.variant.startsWith('gateway') && !r.na);
@@ -374,10 +437,11 @@ function table(results) {
       out.push(`| gateway worst read p99 ms @ ${opt.connections} conns | ${mark(worstP99, (x) => x <= 15)} | ≤ 15 |`);
       out.push(`| gateway peak RSS MB | ${mark(peak, (x) => x <= rssLimit)} | ≤ ${rssLimit} |`);
       if (engine === 'postgres') {
-        for (const w of ['list-20', 'list-100', 'get']) for (const v of ['gateway GraphQL', 'gateway REST']) {
-          const r = find(v, w);
-          if (r) out.push(`| ${v} ${w} SQL statements/request | ${mark(r.sql, (x) => x <= 1)} | 1 |`);
-        }
+        for (const w of ['list-20', 'list-100', 'get'])
+          for (const v of ['gateway GraphQL', 'gateway REST']) {
+            const r = find(v, w);
+            if (r) out.push(`| ${v} ${w} SQL statements/request | ${mark(r.sql, (x) => x <= 1)} | 1 |`);
+          }
       }
     }
     out.push('');
@@ -402,6 +466,13 @@ const header = `## assets-gateway bench — ${new Date().toISOString()} — node
 console.log(header + '\n' + md);
 mkdirSync(join(BENCH, '.data'), { recursive: true });
 writeFileSync(join(BENCH, '.data', 'last-run.md'), header + '\n' + md);
-writeFileSync(join(BENCH, '.data', 'last-run.json'), JSON.stringify(results.map(({ req, ...r }) => r), null, 2));
+writeFileSync(
+  join(BENCH, '.data', 'last-run.json'),
+  JSON.stringify(
+    results.map(({ req, ...r }) => r),
+    null,
+    2,
+  ),
+);
 log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
 process.exit(0);

@@ -34,7 +34,9 @@ execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'igno
 mkdirSync(join(BENCH, '.data'), { recursive: true });
 // The gateway's cursor format (plugin-prisma's), to start a connection half-way down the list.
 const rootRequire = createRequire(join(ROOT, 'package.json'));
-const { cursorFormatter } = await import(pathToFileURL(join(rootRequire.resolve('@pothos/plugin-prisma').replace(/lib\/index\.js$/, ''), 'esm/util/cursors.js')).href);
+const { cursorFormatter } = await import(
+  pathToFileURL(join(rootRequire.resolve('@pothos/plugin-prisma').replace(/lib\/index\.js$/, ''), 'esm/util/cursors.js')).href
+);
 const gatewayCursor = cursorFormatter('id');
 
 // ---------------------------------------------------------------- data
@@ -90,7 +92,9 @@ async function preparePglite() {
   mkdirSync(dataDir, { recursive: true });
   log(`PGlite: seeding ${opt.pgliteAssets} assets into ${dataDir}`);
   execFileSync(process.execPath, ['--import', 'tsx', join(BENCH, 'lib/seed-pglite.ts'), dataDir, 'scale', String(opt.pgliteAssets)], {
-    cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: '' },
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DATABASE_URL: '' },
   });
   writeFileSync(tagFile, seedTag(opt.pgliteAssets));
   return dataDir;
@@ -114,7 +118,9 @@ async function call(base, req) {
   const text = await res.text();
   const ms = performance.now() - t0;
   let json = null;
-  try { json = JSON.parse(text); } catch {}
+  try {
+    json = JSON.parse(text);
+  } catch {}
   return { status: res.status, json, text, ms };
 }
 
@@ -147,13 +153,22 @@ async function createRate(base, keys, seconds) {
   let failed = 0;
   const until = Date.now() + seconds * 1000;
   const tag = Date.now().toString(36);
-  await Promise.all(Array.from({ length: 16 }, async (_, client) => {
-    for (let n = 0; Date.now() < until; n++) {
-      const r = await call(base, post('mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }', { i: { title: `Scale ${tag} ${client} ${n}`, assetType: 'LINK', externalUrl: 'https://example.com' } }, keys[client % keys.length]));
-      if (r.status === 200 && r.json?.data?.createAsset) done++;
-      else failed++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async (_, client) => {
+      for (let n = 0; Date.now() < until; n++) {
+        const r = await call(
+          base,
+          post(
+            'mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }',
+            { i: { title: `Scale ${tag} ${client} ${n}`, assetType: 'LINK', externalUrl: 'https://example.com' } },
+            keys[client % keys.length],
+          ),
+        );
+        if (r.status === 200 && r.json?.data?.createAsset) done++;
+        else failed++;
+      }
+    }),
+  );
   if (failed) log(`   ${failed} create(s) failed`);
   return done / seconds;
 }
@@ -169,19 +184,30 @@ if (opt.engines.includes('postgres')) {
   const url = await preparePostgres();
   const writers = Array.from({ length: 16 }, (_, i) => [`spread-${i + 1}`, `scale-spread-${i + 1}`, 'read:assets,write:assets,read:libraries']);
   const keys = keysFor({ DATABASE_URL: url }, postgresKeysFile, [
-    ['read', 'scale', 'read:assets,read:libraries'], ['hot', 'scale-hot', 'read:assets,write:assets,read:libraries'], ...writers,
+    ['read', 'scale', 'read:assets,read:libraries'],
+    ['hot', 'scale-hot', 'read:assets,write:assets,read:libraries'],
+    ...writers,
   ]);
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   const offset = (deepPage - 1) * 20;
-  const { rows: [cursorRow] } = await c.query(
-    'SELECT id FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [SCALE_WORKSPACE_ID, offset - 1]);
+  const {
+    rows: [cursorRow],
+  } = await c.query('SELECT id FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [
+    SCALE_WORKSPACE_ID,
+    offset - 1,
+  ]);
   await c.end();
 
   const gateway = await startNodeServer({ name: 'gateway', cwd: ROOT, args: gatewayArgs, env: gatewayEnv({ DATABASE_URL: url }), ready: '/healthz', log });
   const postgraphile = await startNodeServer({ name: 'postgraphile', cwd: BENCH, args: postgraphileArgs, env: { DATABASE_URL: url }, ready: '/graphql', log });
   try {
-    const pglCursor = (await call(postgraphile.base, post(`{ allAssets(first: 1, offset: ${offset - 1}, ${condition}, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { edges { cursor } } }`))).json.data.allAssets.edges[0].cursor;
+    const pglCursor = (
+      await call(
+        postgraphile.base,
+        post(`{ allAssets(first: 1, offset: ${offset - 1}, ${condition}, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { edges { cursor } } }`),
+      )
+    ).json.data.allAssets.edges[0].cursor;
     const rows = [];
     for (const w of workloads(keys.read, { gateway: gatewayCursor({ id: cursorRow.id }), postgraphile: pglCursor }, deepPage)) {
       const variants = [
@@ -193,26 +219,47 @@ if (opt.engines.includes('postgres')) {
       const same = answers.every((a) => Array.isArray(a) && a.length > 0 && JSON.stringify(a) === JSON.stringify(answers[0]));
       log(`${w.name}: ${same ? `${answers[0].length} rows, same rows on every variant` : `MISMATCH ${JSON.stringify(answers).slice(0, 600)}`}`);
       await measure(variants);
-      const [restP50, gqlP50, pglP50] = [variants.find((v) => v.label === 'REST')?.p50, variants.find((v) => v.label === 'GraphQL').p50, variants.find((v) => v.label === 'PostGraphile').p50];
+      const [restP50, gqlP50, pglP50] = [
+        variants.find((v) => v.label === 'REST')?.p50,
+        variants.find((v) => v.label === 'GraphQL').p50,
+        variants.find((v) => v.label === 'PostGraphile').p50,
+      ];
       const worst = Math.max(gqlP50, restP50 ?? 0);
       const met = worst <= w.target && (!w.peer || worst <= pglP50);
-      log(`   REST ${fmt(restP50)} ms, GraphQL ${fmt(gqlP50)} ms, PostGraphile ${fmt(pglP50)} ms (target ${w.target} ms${w.peer ? ' and ≤ PostGraphile' : ''})`);
-      rows.push(`| ${w.name} | ${fmt(restP50)} | ${fmt(gqlP50)} | ≤ ${w.target}${w.peer ? ' and ≤ PostGraphile' : ''} | ${fmt(pglP50)} | ${same ? 'same' : 'MISMATCH'} | ${met ? 'met' : '**not met**'} |`);
+      log(
+        `   REST ${fmt(restP50)} ms, GraphQL ${fmt(gqlP50)} ms, PostGraphile ${fmt(pglP50)} ms (target ${w.target} ms${w.peer ? ' and ≤ PostGraphile' : ''})`,
+      );
+      rows.push(
+        `| ${w.name} | ${fmt(restP50)} | ${fmt(gqlP50)} | ≤ ${w.target}${w.peer ? ' and ≤ PostGraphile' : ''} | ${fmt(pglP50)} | ${same ? 'same' : 'MISMATCH'} | ${met ? 'met' : '**not met**'} |`,
+      );
     }
     log(`creates: 16 clients on one workspace vs 16 workspaces, ${opt.createRounds} rounds of ${opt.createSeconds} s`);
     const hot = [];
     const spread = [];
     for (let round = 0; round < opt.createRounds; round++) {
       hot.push(await createRate(gateway.base, [keys.hot], opt.createSeconds));
-      spread.push(await createRate(gateway.base, writers.map(([name]) => keys[name]), opt.createSeconds));
+      spread.push(
+        await createRate(
+          gateway.base,
+          writers.map(([name]) => keys[name]),
+          opt.createSeconds,
+        ),
+      );
       log(`   round ${round + 1}: one workspace ${fmt(hot.at(-1), 0)}/s, 16 workspaces ${fmt(spread.at(-1), 0)}/s`);
     }
     const ratio = median(hot) / median(spread);
-    rows.push(`| creates, 16 clients, one workspace and type ÷ 16 workspaces | ${fmt(median(hot), 0)}/s ÷ ${fmt(median(spread), 0)}/s | = ${fmt(ratio, 2)}× | ≥ 0.8× | | | ${ratio >= 0.8 ? 'met' : '**not met**'} |`);
+    rows.push(
+      `| creates, 16 clients, one workspace and type ÷ 16 workspaces | ${fmt(median(hot), 0)}/s ÷ ${fmt(median(spread), 0)}/s | = ${fmt(ratio, 2)}× | ≥ 0.8× | | | ${ratio >= 0.8 ? 'met' : '**not met**'} |`,
+    );
     const rss = peakRssMb(gateway.pid);
     rows.push(`| gateway peak RSS after all of the above | ${fmt(rss, 0)} MB | | ≤ 200 MB | | | ${rss <= 200 ? 'met' : '**not met**'} |`);
-    out.push(`### PostgreSQL, ${opt.assets.toLocaleString('en')} assets in one workspace (+ 9 × 10,000) — p50 of ${opt.samples} single requests from one client, ms\n`,
-      '| workload | gateway REST | gateway GraphQL | target | PostGraphile | rows | |', '|---|---:|---:|---|---:|---|---|', ...rows, '');
+    out.push(
+      `### PostgreSQL, ${opt.assets.toLocaleString('en')} assets in one workspace (+ 9 × 10,000) — p50 of ${opt.samples} single requests from one client, ms\n`,
+      '| workload | gateway REST | gateway GraphQL | target | PostGraphile | rows | |',
+      '|---|---:|---:|---|---:|---|---|',
+      ...rows,
+      '',
+    );
   } finally {
     await gateway.stop();
     await postgraphile.stop();
@@ -222,23 +269,43 @@ if (opt.engines.includes('postgres')) {
 if (opt.engines.includes('pglite')) {
   const dataDir = await preparePglite();
   const keys = keysFor({ DATABASE_URL: '', DATA_DIR: dataDir }, join(dataDir, 'keys.json'), [['read', 'scale', 'read:assets,read:libraries']]);
-  const gateway = await startNodeServer({ name: 'gateway (PGlite)', cwd: ROOT, args: gatewayArgs, env: gatewayEnv({ DATABASE_URL: '', DATA_DIR: dataDir }), ready: '/healthz', log });
+  const gateway = await startNodeServer({
+    name: 'gateway (PGlite)',
+    cwd: ROOT,
+    args: gatewayArgs,
+    env: gatewayEnv({ DATABASE_URL: '', DATA_DIR: dataDir }),
+    ready: '/healthz',
+    log,
+  });
   try {
     const rows = [];
     const all = workloads(keys.read, {}, deepPageFor(opt.pgliteAssets));
-    for (const [w, target] of [[all[0], 10], [all[3], 30]]) {
-      const variants = [{ label: 'REST', base: gateway.base, req: w.rest, ms: [] }, { label: 'GraphQL', base: gateway.base, req: w.graphql, ms: [] }];
+    for (const [w, target] of [
+      [all[0], 10],
+      [all[3], 30],
+    ]) {
+      const variants = [
+        { label: 'REST', base: gateway.base, req: w.rest, ms: [] },
+        { label: 'GraphQL', base: gateway.base, req: w.graphql, ms: [] },
+      ];
       const answers = await Promise.all(variants.map((v) => idsOf(v.base, v.req)));
       const same = answers.every((a) => Array.isArray(a) && a.length > 0 && JSON.stringify(a) === JSON.stringify(answers[0]));
       await measure(variants);
       const worst = Math.max(variants[0].p50, variants[1].p50);
       log(`PGlite ${w.name}: REST ${fmt(variants[0].p50)} ms, GraphQL ${fmt(variants[1].p50)} ms (target ${target} ms)`);
-      rows.push(`| ${w.name} | ${fmt(variants[0].p50)} | ${fmt(variants[1].p50)} | ≤ ${target} | ${same ? 'same' : 'MISMATCH'} | ${worst <= target ? 'met' : '**not met**'} |`);
+      rows.push(
+        `| ${w.name} | ${fmt(variants[0].p50)} | ${fmt(variants[1].p50)} | ≤ ${target} | ${same ? 'same' : 'MISMATCH'} | ${worst <= target ? 'met' : '**not met**'} |`,
+      );
     }
     const rss = peakRssMb(gateway.pid);
     rows.push(`| gateway peak RSS | ${fmt(rss, 0)} MB | | ≤ 350 MB | | ${rss <= 350 ? 'met' : '**not met**'} |`);
-    out.push(`### embedded PGlite, ${opt.pgliteAssets.toLocaleString('en')} assets in one workspace (+ 9 × 10,000) — p50 of ${opt.samples} single requests, ms\n`,
-      '| workload | gateway REST | gateway GraphQL | target | rows | |', '|---|---:|---:|---|---|---|', ...rows, '');
+    out.push(
+      `### embedded PGlite, ${opt.pgliteAssets.toLocaleString('en')} assets in one workspace (+ 9 × 10,000) — p50 of ${opt.samples} single requests, ms\n`,
+      '| workload | gateway REST | gateway GraphQL | target | rows | |',
+      '|---|---:|---:|---|---|---|',
+      ...rows,
+      '',
+    );
   } finally {
     await gateway.stop();
   }

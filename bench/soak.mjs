@@ -16,7 +16,13 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const rate = Number(process.env.SOAK_RATE || 30);
 const minutes = Number(process.env.SOAK_MINUTES || 5);
-const freePort = () => new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); }); });
+const freePort = () =>
+  new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
 const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'assets-gateway-soak-'));
@@ -38,7 +44,11 @@ const firstKey = await new Promise((ok, fail) => {
 if (!firstKey) throw new Error('soak needs a fresh data dir (no first key printed); set DATABASE_URL to an empty database or unset it');
 
 const call = async (method, path, body, key = firstKey) => {
-  const response = await fetch(base + path, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+  const response = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 };
 // A second key through the API, so the soak also exercises key management and two budgets.
@@ -96,7 +106,12 @@ rmSync(dataDir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))].toFixed(1);
 console.log(`soak: ${sent} requests at ${rate}/s for ${minutes} min; errors (5xx or failed) ${errors}`);
-console.log(`statuses: ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
+console.log(
+  `statuses: ${[...statuses]
+    .sort()
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ')}`,
+);
 console.log(`latency ms: p50 ${pct(0.5)}, p99 ${pct(0.99)}, max ${latencies.at(-1).toFixed(1)}`);
 console.log(`server RSS MB over time (s:MB): ${samples.map(({ s, rss }) => `${s}:${rss}`).join(' ')}`);
 process.exit(errors ? 1 : 0);

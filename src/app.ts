@@ -63,7 +63,16 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
   let possibleTypes: string | undefined;
   const yogaServer = () =>
     (yoga ??= import('./graphql/yoga.ts').then(({ createGraphQLServer }) =>
-      createGraphQLServer({ endpoint: graphqlEndpoint, db, files, principalOf, limitRules, parseOptions, onInternalError, uploadLimitBytes: config.graphqlUploadLimitBytes }),
+      createGraphQLServer({
+        endpoint: graphqlEndpoint,
+        db,
+        files,
+        principalOf,
+        limitRules,
+        parseOptions,
+        onInternalError,
+        uploadLimitBytes: config.graphqlUploadLimitBytes,
+      }),
     ));
   app.route({
     url: graphqlEndpoint,

@@ -24,7 +24,6 @@ if (config.databaseUrl) setFlagsFromString('--liftoff-only');
 const database = await openDatabase(config).catch(fail);
 const app = await buildApp({ config, db: database.db });
 
-
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;

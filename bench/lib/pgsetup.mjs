@@ -31,14 +31,19 @@ export function benchDatabaseUrl() {
 
 /** A new key for the bench's read workspace, with the read scopes only (its lists show each asset's library), from the gateway's keys CLI. */
 export function createReadKey(databaseUrl, name) {
-  const key = rootScript(['keys', '--', 'create', '--name', name, '--scopes', 'read:assets,read:libraries', '--workspace', 'bench'], { DATABASE_URL: databaseUrl });
+  const key = rootScript(['keys', '--', 'create', '--name', name, '--scopes', 'read:assets,read:libraries', '--workspace', 'bench'], {
+    DATABASE_URL: databaseUrl,
+  });
   if (!/^agk_/.test(key)) throw new Error(`keys CLI did not print a key: ${key}`);
   return key;
 }
 
 export function createKeys(env) {
   const read = rootScript(['keys', '--', 'create', '--name', 'bench', '--scopes', 'read:assets,write:assets,read:libraries', '--workspace', 'bench'], env);
-  const write = rootScript(['keys', '--', 'create', '--name', 'bench-write', '--scopes', 'read:assets,write:assets,read:libraries', '--workspace', 'bench-write'], env);
+  const write = rootScript(
+    ['keys', '--', 'create', '--name', 'bench-write', '--scopes', 'read:assets,write:assets,read:libraries', '--workspace', 'bench-write'],
+    env,
+  );
   for (const k of [read, write]) if (!/^agk_/.test(k)) throw new Error(`keys CLI did not print a key: ${k}`);
   return { read, write };
 }

@@ -2,7 +2,10 @@
 if (typeof Promise.withResolvers !== 'function') {
   Promise.withResolvers = function withResolvers() {
     let resolve, reject;
-    const promise = new this((res, rej) => { resolve = res; reject = rej; });
+    const promise = new this((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     return { promise, resolve, reject };
   };
 }
@@ -10,7 +13,10 @@ if (typeof Object.groupBy !== 'function') {
   Object.groupBy = function groupBy(items, keyOf) {
     const out = Object.create(null);
     let i = 0;
-    for (const item of items) { const k = keyOf(item, i++); (out[k] ??= []).push(item); }
+    for (const item of items) {
+      const k = keyOf(item, i++);
+      (out[k] ??= []).push(item);
+    }
     return out;
   };
 }
@@ -18,7 +24,11 @@ if (typeof Map.groupBy !== 'function') {
   Map.groupBy = function groupBy(items, keyOf) {
     const out = new Map();
     let i = 0;
-    for (const item of items) { const k = keyOf(item, i++); if (!out.has(k)) out.set(k, []); out.get(k).push(item); }
+    for (const item of items) {
+      const k = keyOf(item, i++);
+      if (!out.has(k)) out.set(k, []);
+      out.get(k).push(item);
+    }
     return out;
   };
 }

@@ -20,7 +20,10 @@ export const gatewayRequests = {
   'list-20': list(20),
   'list-100': list(100),
   get: gql(GATEWAY_GET_QUERY, { id: GET_ID }),
-  typical: gql('query($perPage:Int){ assets(perPage:$perPage){ items { id title description assetType createdAt library { name } ... on FileAsset { mimeType fileSize } } } }', { perPage: 20 }),
+  typical: gql(
+    'query($perPage:Int){ assets(perPage:$perPage){ items { id title description assetType createdAt library { name } ... on FileAsset { mimeType fileSize } } } }',
+    { perPage: 20 },
+  ),
   'rest-list-20': { method: 'GET', path: '/api/v1/assets?per_page=20' },
   'rest-get': { method: 'GET', path: `/api/v1/assets/${GET_ID}` },
 };

@@ -65,7 +65,10 @@ DO $$ DECLARE r record; BEGIN
   FOR r IN SELECT indexname FROM seed_indexes LOOP EXECUTE format('DROP INDEX %I', r.indexname); END LOOP;
 END $$;
 ${assetsSql(SCALE_WORKSPACE_ID, 'scale', assets)}
-${workspaces.slice(1).map(([id, slug]) => assetsSql(id, slug, SMALL_ASSETS)).join('\n')}
+${workspaces
+  .slice(1)
+  .map(([id, slug]) => assetsSql(id, slug, SMALL_ASSETS))
+  .join('\n')}
 DO $$ DECLARE r record; BEGIN
   FOR r IN SELECT indexdef FROM seed_indexes LOOP EXECUTE r.indexdef; END LOOP;
 END $$;

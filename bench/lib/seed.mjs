@@ -17,7 +17,6 @@ export function assetId(n) {
 /** The asset the get workloads read. */
 export const GET_ID = assetId(GET_ASSET_N);
 
-
 export const seedSql = `
 BEGIN;
 INSERT INTO workspaces (id, slug, name, created_at) VALUES

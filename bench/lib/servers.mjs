@@ -4,13 +4,19 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export const logger = (tag) => (...a) => console.error(`[${tag} ${new Date().toISOString().slice(11, 19)}]`, ...a);
+export const logger =
+  (tag) =>
+  (...a) =>
+    console.error(`[${tag} ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
   });
 }
 
@@ -25,7 +31,9 @@ export async function startNodeServer({ name, cwd, args, env, ready, cpu, log })
   const command = cpu ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(command[0], command[1], { cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
   let exited = false;
   let exitInfo = '';
   child.on('exit', (code, signal) => {
@@ -36,12 +44,22 @@ export async function startNodeServer({ name, cwd, args, env, ready, cpu, log })
   const t0 = Date.now();
   for (;;) {
     if (exited) throw new Error(`${name} exited during start-up: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
-    if (Date.now() - t0 > 90_000) { child.kill('SIGKILL'); throw new Error(`${name} not ready after 90 s`); }
-    try { await fetch(base + ready, { signal: AbortSignal.timeout(1000) }); break; } catch { await sleep(250); }
+    if (Date.now() - t0 > 90_000) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} not ready after 90 s`);
+    }
+    try {
+      await fetch(base + ready, { signal: AbortSignal.timeout(1000) });
+      break;
+    } catch {
+      await sleep(250);
+    }
   }
   log?.(`${name} up on :${port} (pid ${child.pid}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return {
-    base, pid: child.pid, child,
+    base,
+    pid: child.pid,
+    child,
     died: () => (exited ? `${name} died (${exitInfo}): ${stderr.trim().split('\n').slice(-6).join(' | ').slice(0, 600)}` : null),
     stop: async () => {
       if (exited) return;
@@ -59,4 +77,7 @@ export function peakRssMb(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-export const median = (xs) => { const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
+export const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};

@@ -7,7 +7,8 @@ export async function startSqlProxy(targetHost, targetPort) {
   const sockets = new Set();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, targetHost);
-    sockets.add(client); sockets.add(upstream);
+    sockets.add(client);
+    sockets.add(upstream);
     let buf = Buffer.alloc(0);
     let started = false;
     client.on('data', (chunk) => {
@@ -31,14 +32,24 @@ export async function startSqlProxy(targetHost, targetPort) {
       }
     });
     upstream.on('data', (chunk) => client.write(chunk));
-    const close = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
-    client.on('error', close); upstream.on('error', close);
-    client.on('close', close); upstream.on('close', close);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+    client.on('close', close);
+    upstream.on('close', close);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: server.address().port,
     counter,
-    close: () => { for (const s of sockets) s.destroy(); return new Promise((r) => server.close(r)); },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    },
   };
 }

@@ -75,7 +75,16 @@ export async function verifyApiKey(db: Db, presented: string): Promise<Principal
 
 export async function listApiKeys(db: Db) {
   return db.apiKey.findMany({
-    select: { prefix: true, name: true, scopes: true, createdAt: true, lastUsedAt: true, revokedAt: true, expiresAt: true, workspace: { select: { slug: true } } },
+    select: {
+      prefix: true,
+      name: true,
+      scopes: true,
+      createdAt: true,
+      lastUsedAt: true,
+      revokedAt: true,
+      expiresAt: true,
+      workspace: { select: { slug: true } },
+    },
     orderBy: [{ createdAt: 'asc' }, { prefix: 'asc' }],
   });
 }

@@ -52,17 +52,17 @@ export const crossingFieldScopes = {
 const scopeTable = { ...rootFieldScopes, ...crossingFieldScopes };
 
 /** `authScopes` option for a field, read from the tables above. */
-export function scopeRule<T extends keyof typeof scopeTable>(
-  type: T,
-  field: keyof (typeof scopeTable)[T],
-): { [scope in Scope]?: true } {
+export function scopeRule<T extends keyof typeof scopeTable>(type: T, field: keyof (typeof scopeTable)[T]): { [scope in Scope]?: true } {
   const rule = scopeTable[type][field] as Scope | readonly Scope[];
   // scope-auth grants a field when any scope of the object is held.
   return Object.fromEntries((typeof rule === 'string' ? [rule] : rule).map((scope) => [scope, true]));
 }
 
 export function parseScopes(list: string): Scope[] {
-  const scopes = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = scopes.filter((s) => !(allScopes as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`Unknown scope ${unknown.join(', ')}; known scopes: ${allScopes.join(', ')}`);
   if (!scopes.length) throw new Error(`At least one scope is required; known scopes: ${allScopes.join(', ')}`);

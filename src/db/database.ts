@@ -10,10 +10,7 @@ export interface Database {
 }
 
 /** Opens the configured database, applies pending migrations, and returns a Prisma client on it. */
-export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>,
-  options: DbOptions = {},
-): Promise<Database> {
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>, options: DbOptions = {}): Promise<Database> {
   const engine = await openEngine({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   const db = createPrismaClient(engine, options);
   try {

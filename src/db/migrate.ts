@@ -66,10 +66,7 @@ function withWholeScripts(factory: SqlMigrationAwareDriverAdapterFactory): SqlMi
   };
 }
 
-async function withSchemaEngine<T>(
-  factory: SqlMigrationAwareDriverAdapterFactory,
-  use: (engine: SchemaEngine) => Promise<T>,
-): Promise<T> {
+async function withSchemaEngine<T>(factory: SqlMigrationAwareDriverAdapterFactory, use: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
   const files = await schemaFiles();
   const engine = await SchemaEngine.new(
@@ -86,7 +83,10 @@ async function withSchemaEngine<T>(
 
 export async function readMigrations(dir = migrationsDir): Promise<MigrationList> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const lockContent = await readFile(join(dir, lockfileName), 'utf8').catch(() => null);
   return {
     baseDir: dir,
@@ -114,15 +114,11 @@ const noFilters = { externalTables: [], externalEnums: [] };
  * schema engine (seconds of start-up and a large WASM heap kept for the life of the process)
  * when there is nothing to do.
  */
-export async function unappliedMigrations(
-  query: (sql: string) => Promise<{ migration_name: string }[]>,
-): Promise<string[]> {
+export async function unappliedMigrations(query: (sql: string) => Promise<{ migration_name: string }[]>): Promise<string[]> {
   const committed = (await readMigrations()).migrationDirectories.map((d) => d.path);
   let applied: Set<string>;
   try {
-    const rows = await query(
-      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-    );
+    const rows = await query('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL');
     applied = new Set(rows.map((r) => r.migration_name));
   } catch {
     return committed; // no _prisma_migrations table yet: a new database

@@ -44,10 +44,7 @@ export function visibleAssets(workspaceId: string, filter: AssetFilter = {}): Pr
     checkText('search', 'Search', filter.search, 'line', maxSearchLength);
     // Prisma passes `contains` to ILIKE as is: escape its wildcards so every character is literal.
     const literal = filter.search.replace(/[\\%_]/g, '\\$&');
-    where.OR = [
-      { title: { contains: literal, mode: 'insensitive' } },
-      { description: { contains: literal, mode: 'insensitive' } },
-    ];
+    where.OR = [{ title: { contains: literal, mode: 'insensitive' } }, { description: { contains: literal, mode: 'insensitive' } }];
   }
   return where;
 }
@@ -112,7 +109,9 @@ export async function findAssetsAfterCursor<Q extends Omit<Prisma.AssetFindManyA
   const where = visibleAssets(workspaceId, filter);
   if (cursor?.id !== undefined) {
     const backward = (query.take ?? 0) < 0;
-    const at = isUuid(cursor.id) ? await db.asset.findFirst({ where: { id: cursor.id, workspaceId }, select: { id: true, createdAt: true, title: true, updatedAt: true } }) : null;
+    const at = isUuid(cursor.id)
+      ? await db.asset.findFirst({ where: { id: cursor.id, workspaceId }, select: { id: true, createdAt: true, title: true, updatedAt: true } })
+      : null;
     if (!at) throw new ValidationError(backward ? 'before' : 'after', 'Invalid cursor');
     const value = at[sort as keyof typeof at];
     const up = backward !== (order === 'asc'); // whether the page lies at higher values than the cursor

@@ -42,13 +42,7 @@ function checkIds(assetIds: readonly string[]): string[] {
  * so that two changes can never together make a cycle or a duplicate position. Answers the
  * collection as it is afterwards.
  */
-async function changeItems(
-  db: Db,
-  workspaceId: string,
-  collectionId: string,
-  query: AssetQuery,
-  change: (tx: Tx) => Promise<void>,
-) {
+async function changeItems(db: Db, workspaceId: string, collectionId: string, query: AssetQuery, change: (tx: Tx) => Promise<void>) {
   if (!isUuid(collectionId)) throw collectionNotFound();
   await db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT 1 FROM workspaces WHERE id = ${workspaceId}::uuid FOR UPDATE`;

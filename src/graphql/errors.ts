@@ -63,7 +63,12 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
   // error carries a code, so graphql-js's (e.g. a subscription to a schema without them) get one.
   if (graphQLError && (!graphQLError.originalError || graphQLError.originalError instanceof GraphQLError)) {
     if (graphQLError.extensions.code) return graphQLError;
-    return new GraphQLError(graphQLError.message, { ...location, source: graphQLError.source, positions: graphQLError.positions, extensions: { ...graphQLError.extensions, code: ErrorCode.badRequest } });
+    return new GraphQLError(graphQLError.message, {
+      ...location,
+      source: graphQLError.source,
+      positions: graphQLError.positions,
+      extensions: { ...graphQLError.extensions, code: ErrorCode.badRequest },
+    });
   }
   onInternalError?.(original);
   return new GraphQLError('Unexpected error.', { ...location, extensions: { code: ErrorCode.internal } });

@@ -24,8 +24,7 @@ export function explainVariableErrors(
   operationName?: string | null,
 ): GraphQLError[] {
   const operation = document.definitions.find(
-    (d): d is OperationDefinitionNode =>
-      d.kind === 'OperationDefinition' && (!operationName || d.name?.value === operationName),
+    (d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && (!operationName || d.name?.value === operationName),
   );
   const errors: GraphQLError[] = [];
   for (const definition of operation?.variableDefinitions ?? []) {
@@ -58,7 +57,10 @@ const acronyms: Record<string, string> = { url: 'URL', id: 'ID', ids: 'IDs' };
 
 /** `assetType` → "Asset type", `externalUrl` → "External URL". */
 export function label(field: string): string {
-  const words = field.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(' ');
+  const words = field
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(' ');
   const text = words.map((w) => acronyms[w] ?? w).join(' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -82,7 +84,11 @@ function expectation(schema: GraphQLSchema, error: GraphQLError, variableType: u
     / in "(\w+)" enum/.exec(error.message)?.[1] ??
     /^Enum "(\w+)" cannot represent/.exec(error.message)?.[1];
   const type = typeName ? schema.getType(typeName) : getNamedType(variableType as never);
-  if (type instanceof GraphQLEnumType) return `one of: ${type.getValues().map((v) => v.name).join(', ')}`;
+  if (type instanceof GraphQLEnumType)
+    return `one of: ${type
+      .getValues()
+      .map((v) => v.name)
+      .join(', ')}`;
   if (type && scalarExpectations[type.name]) return scalarExpectations[type.name];
   if (/to be an object/.test(error.message)) return 'an object';
   return 'valid';

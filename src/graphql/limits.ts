@@ -27,7 +27,9 @@ const singleSchemaIntrospection: ValidationRule = (context) => {
   return {
     Field(node) {
       if (node.name.value === '__schema' && ++seen === 2) {
-        context.reportError(new GraphQLError('__schema may be selected once per operation', { nodes: node, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        context.reportError(
+          new GraphQLError('__schema may be selected once per operation', { nodes: node, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+        );
       }
     },
   };

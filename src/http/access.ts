@@ -96,7 +96,8 @@ function connectRedis(app: FastifyInstance, config: Config): Redis {
   const channel = `${config.redisKeyPrefix}keys:revoked`;
   let warned = false;
   const warn = (error: Error) => {
-    if (!warned) app.log.warn({ errorName: error.name }, 'Redis unavailable: rate limits are not enforced, revocations reach other processes within KEY_CACHE_TTL_MS');
+    if (!warned)
+      app.log.warn({ errorName: error.name }, 'Redis unavailable: rate limits are not enforced, revocations reach other processes within KEY_CACHE_TTL_MS');
     warned = true;
   };
   redis.on('error', warn);

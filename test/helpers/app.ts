@@ -49,12 +49,7 @@ export interface GraphQLResponse<T> extends ExecutionResult<T> {
 }
 
 /** POST /graphql through the real handler. */
-export async function graphql<T, V>(
-  app: FastifyInstance,
-  key: string | null,
-  document: TypedDocumentNode<T, V>,
-  variables?: V,
-): Promise<GraphQLResponse<T>> {
+export async function graphql<T, V>(app: FastifyInstance, key: string | null, document: TypedDocumentNode<T, V>, variables?: V): Promise<GraphQLResponse<T>> {
   if (!(document as { kind?: string })?.kind) throw new Error('Unknown document: run `npm run codegen` (npm test does it first)');
   const response = await app.inject({
     method: 'POST',

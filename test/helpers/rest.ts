@@ -13,7 +13,10 @@ addFormats.default(ajv);
 ajv.addSchema(openApiDocument, 'openapi.json');
 
 type Method = 'get' | 'post' | 'head' | 'put' | 'patch' | 'delete';
-const paths = openApiDocument.paths as Record<string, Partial<Record<Method, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>>;
+const paths = openApiDocument.paths as Record<
+  string,
+  Partial<Record<Method, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>
+>;
 
 function routeOf(url: string): string {
   const path = url.split('?')[0].replace(/^\/api\/v1/, '');
@@ -42,7 +45,8 @@ function documentedResponse(method: Method, url: string, status: number) {
 /** For binary answers (downloads): the route and status must be documented, and a JSON body match its schema. */
 export function checkBinaryAgainstOpenApi(method: Method, url: string, status: number, contentType: string | undefined, body: Buffer) {
   const { response } = documentedResponse(method, url, status);
-  if (contentType?.startsWith('application/json') && response.content?.['application/json']) checkAgainstOpenApi(method, url, status, JSON.parse(body.toString()));
+  if (contentType?.startsWith('application/json') && response.content?.['application/json'])
+    checkAgainstOpenApi(method, url, status, JSON.parse(body.toString()));
 }
 
 export function checkAgainstOpenApi(method: Method, url: string, status: number, body: unknown) {

@@ -15,7 +15,12 @@ const t = useTestApp({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix });
 const adminScopes = ['admin:keys', 'read:assets', 'write:assets'] as const;
 
 function graphqlCall(key: string, query: string, variables?: unknown) {
-  return t.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: { query, variables } });
+  return t.app.inject({
+    method: 'POST',
+    url: '/graphql',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: { query, variables },
+  });
 }
 const createKey = 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key apiKey { prefix name scopes expiresAt revokedAt } } }';
 const readAssets = (key: string) => t.app.inject({ method: 'GET', url: '/api/v1/assets', headers: { authorization: `Bearer ${key}` } });

@@ -93,7 +93,9 @@ describe.runIf(runBrowser)('in a browser (needs Chromium: apt-get install chromi
     await page.goto(`${base}/api/v1/docs`);
     const summaries = page.locator('.opblock-summary-path');
     // One summary per operation of the document (each path once per method).
-    const expected = Object.entries(openApiDocument.paths).flatMap(([path, operations]) => Object.keys(operations).map(() => path)).sort();
+    const expected = Object.entries(openApiDocument.paths)
+      .flatMap(([path, operations]) => Object.keys(operations).map(() => path))
+      .sort();
     await expect.poll(() => summaries.count(), { timeout: 30_000 }).toBe(expected.length);
     expect((await summaries.allInnerTexts()).map((s) => s.replace(/\u200b/g, '')).sort()).toEqual(expected);
     await expect.poll(() => page.locator('.info .title').innerText()).toContain('Assets API');

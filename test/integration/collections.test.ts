@@ -12,8 +12,12 @@ const Items = gql(`
   }
 `);
 const Add = gql(`mutation CollectionAdd($id: ID!, $assetIds: [ID!]!) { addCollectionItems(id: $id, assetIds: $assetIds) { id items { total items { id } } } }`);
-const Remove = gql(`mutation CollectionRemove($id: ID!, $assetIds: [ID!]!) { removeCollectionItems(id: $id, assetIds: $assetIds) { id items { items { id } } } }`);
-const Reorder = gql(`mutation CollectionReorder($id: ID!, $assetIds: [ID!]!) { reorderCollectionItems(id: $id, assetIds: $assetIds) { id items { items { id } } } }`);
+const Remove = gql(
+  `mutation CollectionRemove($id: ID!, $assetIds: [ID!]!) { removeCollectionItems(id: $id, assetIds: $assetIds) { id items { items { id } } } }`,
+);
+const Reorder = gql(
+  `mutation CollectionReorder($id: ID!, $assetIds: [ID!]!) { reorderCollectionItems(id: $id, assetIds: $assetIds) { id items { items { id } } } }`,
+);
 
 const create = async (key: string, title: string, asset_type = 'pdf') => {
   const response = await rest(t.app, key, 'post', '/api/v1/assets', { json: { title, asset_type } });
@@ -45,7 +49,12 @@ describe('collection items', () => {
 
     const reordered = await rest(t.app, key, 'put', `/api/v1/assets/${box}/items/order`, { json: { asset_ids: [d, c, b, a] } });
     expect(reordered.body.data.map((x: { id: string }) => x.id)).toEqual([d, c, b, a]);
-    expect(expectData(await graphql(t.app, key, Reorder, { id: box, assetIds: [a, b, c, d] })).reorderCollectionItems.items.items.map((x) => x.id)).toEqual([a, b, c, d]);
+    expect(expectData(await graphql(t.app, key, Reorder, { id: box, assetIds: [a, b, c, d] })).reorderCollectionItems.items.items.map((x) => x.id)).toEqual([
+      a,
+      b,
+      c,
+      d,
+    ]);
 
     const removed = await rest(t.app, key, 'delete', `/api/v1/assets/${box}/items/${b}`);
     expect(removed.body.data.map((x: { id: string }) => x.id)).toEqual([a, c, d]);
@@ -86,17 +95,32 @@ describe('collection items', () => {
       ['already a member', add(outer, [a]), 400, validation(`Asset ${a} is already in the collection`)],
       ['twice in one call', add(outer, [plain, plain]), 400, validation(`Asset ${plain} is listed twice`)],
       ['itself', add(outer, [outer]), 400, validation('A collection cannot contain itself')],
-      ['a cycle through two levels', add(deepest, [outer]), 400, validation('Adding these assets would make a cycle: the collection is already inside one of them')],
+      [
+        'a cycle through two levels',
+        add(deepest, [outer]),
+        400,
+        validation('Adding these assets would make a cycle: the collection is already inside one of them'),
+      ],
       ['a direct cycle', add(inner, [outer]), 400, validation('Adding these assets would make a cycle: the collection is already inside one of them')],
-      ['another workspace\'s asset', add(outer, [foreign]), 400, validation(`Asset ${foreign} not found in your workspace`)],
+      ["another workspace's asset", add(outer, [foreign]), 400, validation(`Asset ${foreign} not found in your workspace`)],
       ['an unknown asset', add(outer, [unknown]), 400, validation(`Asset ${unknown} not found in your workspace`)],
       ['a malformed id', add(outer, ['nope']), 400, validation('Asset nope not found in your workspace')],
       ['no ids', add(outer, []), 400, validation('Asset IDs must name at least one asset')],
       ['asset_ids missing', rest(t.app, key, 'post', `/api/v1/assets/${outer}/items`, { json: {} }), 400, validation('Asset IDs is required')],
       ['asset_ids not strings', add(outer, [{ id: a }]), 400, validation('Asset IDs must be a string')],
       ['remove a non-member', rest(t.app, key, 'delete', `/api/v1/assets/${outer}/items/${plain}`), 400, validation(`Asset ${plain} is not in the collection`)],
-      ['reorder missing one', rest(t.app, key, 'put', `/api/v1/assets/${outer}/items/order`, { json: { asset_ids: [a] } }), 400, validation("Asset IDs must list each of the collection's 2 items exactly once")],
-      ['reorder with a stranger', rest(t.app, key, 'put', `/api/v1/assets/${outer}/items/order`, { json: { asset_ids: [a, plain] } }), 400, validation("Asset IDs must list each of the collection's 2 items exactly once")],
+      [
+        'reorder missing one',
+        rest(t.app, key, 'put', `/api/v1/assets/${outer}/items/order`, { json: { asset_ids: [a] } }),
+        400,
+        validation("Asset IDs must list each of the collection's 2 items exactly once"),
+      ],
+      [
+        'reorder with a stranger',
+        rest(t.app, key, 'put', `/api/v1/assets/${outer}/items/order`, { json: { asset_ids: [a, plain] } }),
+        400,
+        validation("Asset IDs must list each of the collection's 2 items exactly once"),
+      ],
       ['not a collection', add(plain, [a]), 404, { error: 'Not found', message: 'Collection not found' }],
       ['items of a non-collection', rest(t.app, key, 'get', `/api/v1/assets/${plain}/items`), 404, { error: 'Not found', message: 'Collection not found' }],
       ['items of an unknown asset', rest(t.app, key, 'get', `/api/v1/assets/${unknown}/items`), 404, { error: 'Not found', message: 'Collection not found' }],

@@ -44,7 +44,13 @@ async function uploadFile(key: string | null, content: Buffer | string, filename
     headers: { 'content-type': contentType, ...(key ? { authorization: `Bearer ${key}` } : {}) },
     payload,
   });
-  return { status: response.statusCode, ...(response.json() as { data?: { uploadFile: { filePath: string; fileSize: number; mimeType: string; checksumSha256: string } }; errors?: { message: string; extensions: Record<string, unknown> }[] }) };
+  return {
+    status: response.statusCode,
+    ...(response.json() as {
+      data?: { uploadFile: { filePath: string; fileSize: number; mimeType: string; checksumSha256: string } };
+      errors?: { message: string; extensions: Record<string, unknown> }[];
+    }),
+  };
 }
 
 async function createFromFile(key: string, assetType: string, content: Buffer | string, filename: string) {
@@ -60,25 +66,60 @@ describe('uploadFile and createAsset over GraphQL', () => {
     const uploaded = await uploadFile(key, pdf, 'slides.key');
     expect(uploaded).toEqual({
       status: 200,
-      data: { uploadFile: { filePath: expect.stringMatching(/^\/uploads\/[0-9a-f-]{36}\.pdf$/), fileSize: pdf.length, mimeType: 'application/pdf', checksumSha256: sha256(pdf) } },
+      data: {
+        uploadFile: {
+          filePath: expect.stringMatching(/^\/uploads\/[0-9a-f-]{36}\.pdf$/),
+          fileSize: pdf.length,
+          mimeType: 'application/pdf',
+          checksumSha256: sha256(pdf),
+        },
+      },
     });
-    const created = expectData(await graphql(t.app, key, CreateFromFile, { input: { title: 'Slides', assetType: 'PDF' as never, filePath: uploaded.data!.uploadFile.filePath } }))
-      .createAsset as { id: string; downloadUrl: string };
+    const created = expectData(
+      await graphql(t.app, key, CreateFromFile, { input: { title: 'Slides', assetType: 'PDF' as never, filePath: uploaded.data!.uploadFile.filePath } }),
+    ).createAsset as { id: string; downloadUrl: string };
     expect(created).toEqual({
-      __typename: 'PdfAsset', id: expect.any(String), assetType: 'PDF', filePath: uploaded.data!.uploadFile.filePath, fileSize: pdf.length,
-      mimeType: 'application/pdf', checksumSha256: sha256(pdf), thumbnailPath: expect.stringMatching(/^\/uploads\/thumbnails\/.+\.webp$/),
-      downloadUrl: `/api/v1/assets/${created.id}/download`, thumbnailUrl: `/api/v1/assets/${created.id}/thumbnail`, pageCount: 3, wordCount: 6,
+      __typename: 'PdfAsset',
+      id: expect.any(String),
+      assetType: 'PDF',
+      filePath: uploaded.data!.uploadFile.filePath,
+      fileSize: pdf.length,
+      mimeType: 'application/pdf',
+      checksumSha256: sha256(pdf),
+      thumbnailPath: expect.stringMatching(/^\/uploads\/thumbnails\/.+\.webp$/),
+      downloadUrl: `/api/v1/assets/${created.id}/download`,
+      thumbnailUrl: `/api/v1/assets/${created.id}/thumbnail`,
+      pageCount: 3,
+      wordCount: 6,
     });
     const file = await t.app.inject({ method: 'GET', url: created.downloadUrl, headers: { authorization: `Bearer ${key}` } });
     expect(sha256(file.rawPayload)).toBe(sha256(pdf));
 
     const jpeg = await makeJpeg(300, 100, 8);
-    expect(expectData(await createFromFile(key, 'IMAGE', jpeg, 'turned.jpg')).createAsset).toMatchObject({ __typename: 'ImageAsset', width: 100, height: 300, mimeType: 'image/jpeg', fileSize: jpeg.length });
+    expect(expectData(await createFromFile(key, 'IMAGE', jpeg, 'turned.jpg')).createAsset).toMatchObject({
+      __typename: 'ImageAsset',
+      width: 100,
+      height: 300,
+      mimeType: 'image/jpeg',
+      fileSize: jpeg.length,
+    });
     const wav = makeWav(22_050, 44_100);
-    expect(expectData(await createFromFile(key, 'AUDIO', wav, 'half.wav')).createAsset).toMatchObject({ __typename: 'AudioAsset', durationSeconds: 0.5, mimeType: 'audio/wav', thumbnailUrl: null });
+    expect(expectData(await createFromFile(key, 'AUDIO', wav, 'half.wav')).createAsset).toMatchObject({
+      __typename: 'AudioAsset',
+      durationSeconds: 0.5,
+      mimeType: 'audio/wav',
+      thumbnailUrl: null,
+    });
     const docx = await makeDocx(['Alpha beta gamma.', 'Delta — epsilon 42.']);
-    expect(expectData(await createFromFile(key, 'DOCUMENT', docx, 'greek.docx')).createAsset).toMatchObject({ __typename: 'DocumentAsset', wordCount: 6, pageCount: null });
-    expect(expectData(await createFromFile(key, 'DOCUMENT', '## Heading two\n\n1. first item\n', 'list.md')).createAsset).toMatchObject({ mimeType: 'text/markdown', wordCount: 5 });
+    expect(expectData(await createFromFile(key, 'DOCUMENT', docx, 'greek.docx')).createAsset).toMatchObject({
+      __typename: 'DocumentAsset',
+      wordCount: 6,
+      pageCount: null,
+    });
+    expect(expectData(await createFromFile(key, 'DOCUMENT', '## Heading two\n\n1. first item\n', 'list.md')).createAsset).toMatchObject({
+      mimeType: 'text/markdown',
+      wordCount: 5,
+    });
     const thumbnail = await t.app.inject({ method: 'GET', url: `/api/v1/assets/${created.id}/thumbnail`, headers: { authorization: `Bearer ${key}` } });
     expect((await sharp(thumbnail.rawPayload).metadata()).width).toBe(320);
   });
@@ -98,12 +139,15 @@ describe('uploadFile and createAsset over GraphQL', () => {
     expect(notAFile.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'file' } });
   });
 
-  it('names the field when the file does not fit: another workspace\'s upload, a mismatched type', async () => {
+  it("names the field when the file does not fit: another workspace's upload, a mismatched type", async () => {
     const key = await t.newKey();
     const theirs = await uploadFile(await t.newKey(), await makePdf([['x']]), 'theirs.pdf');
     const foreign = await graphql(t.app, key, CreateFromFile, { input: { title: 'x', assetType: 'PDF' as never, filePath: theirs.data!.uploadFile.filePath } });
     expect(foreign.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'filePath' } });
     const mismatched = await createFromFile(key, 'AUDIO', await makePdf([['x']]), 'not-audio.pdf');
-    expect(mismatched.errors?.[0]).toMatchObject({ message: 'The file is application/pdf, which does not fit asset type audio', extensions: { code: 'BAD_USER_INPUT', field: 'assetType' } });
+    expect(mismatched.errors?.[0]).toMatchObject({
+      message: 'The file is application/pdf, which does not fit asset type audio',
+      extensions: { code: 'BAD_USER_INPUT', field: 'assetType' },
+    });
   });
 });

@@ -34,7 +34,13 @@ async function createFromFile(key: string, assetType: string, content: Buffer | 
 
 async function download(key: string | null, url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
   const response = await t.app.inject({ method, url, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
-  checkBinaryAgainstOpenApi(method === 'GET' ? 'get' : 'head', url, response.statusCode, response.headers['content-type'] as string | undefined, response.rawPayload);
+  checkBinaryAgainstOpenApi(
+    method === 'GET' ? 'get' : 'head',
+    url,
+    response.statusCode,
+    response.headers['content-type'] as string | undefined,
+    response.rawPayload,
+  );
   return response;
 }
 
@@ -58,7 +64,12 @@ function pngDeclaring(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 describe('POST /api/v1/uploads', () => {
@@ -70,20 +81,30 @@ describe('POST /api/v1/uploads', () => {
     expect(response.status).toBe(201);
     expect(response.body).toEqual({
       success: true,
-      data: { file_path: expect.stringMatching(/^\/uploads\/[0-9a-f-]{36}\.png$/), file_size: png.length, mime_type: 'image/png', checksum_sha256: sha256(png) },
+      data: {
+        file_path: expect.stringMatching(/^\/uploads\/[0-9a-f-]{36}\.png$/),
+        file_size: png.length,
+        mime_type: 'image/png',
+        checksum_sha256: sha256(png),
+      },
     });
   });
 
   it('refuses what is not an upload: 0 bytes, no file part, not multipart, no key, no write scope, over the limit', async () => {
     const key = await t.newKey();
     const before = await storedFiles();
-    expect(await upload(key, Buffer.alloc(0))).toMatchObject({ status: 400, body: { error: 'Validation failed', message: 'The file is empty', field: 'file' } });
+    expect(await upload(key, Buffer.alloc(0))).toMatchObject({
+      status: 400,
+      body: { error: 'Validation failed', message: 'The file is empty', field: 'file' },
+    });
     expect(await upload(key, 'hello', 'a.txt', 'document')).toMatchObject({ status: 400, body: { error: 'Validation failed', field: 'file' } });
     expect(await rest(t.app, key, 'post', '/api/v1/uploads', { json: { file: 'x' } })).toMatchObject({
       status: 415,
       body: { error: 'Unsupported media type', message: 'Content-Type must be multipart/form-data with a file part named file' },
     });
-    expect(await rest(t.app, key, 'post', '/api/v1/uploads', { payload: 'raw', headers: { 'content-type': 'application/octet-stream' } })).toMatchObject({ status: 415 });
+    expect(await rest(t.app, key, 'post', '/api/v1/uploads', { payload: 'raw', headers: { 'content-type': 'application/octet-stream' } })).toMatchObject({
+      status: 415,
+    });
     expect(await upload(null, 'hello')).toMatchObject({ status: 401, body: { error: 'Unauthorized' } });
     expect(await upload(await t.newKey(['read:assets']), 'hello')).toMatchObject({
       status: 403,
@@ -124,13 +145,20 @@ describe('POST /api/v1/uploads', () => {
     const before = await storedFiles();
     const boundary = 'cut-short';
     await new Promise<void>((resolve) => {
-      const req = request({ port, method: 'POST', path: '/api/v1/uploads', headers: { authorization: `Bearer ${key}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 1_000_000 } });
+      const req = request({
+        port,
+        method: 'POST',
+        path: '/api/v1/uploads',
+        headers: { authorization: `Bearer ${key}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 1_000_000 },
+      });
       req.on('error', () => resolve());
       req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n`);
-      req.write(Buffer.alloc(200_000, 'x'), () => setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 200));
+      req.write(Buffer.alloc(200_000, 'x'), () =>
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200),
+      );
     });
     // The server notices the closed socket, fails the stream and removes the temporary file.
     let left: string[] = [];
@@ -163,8 +191,15 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     const response = await createFromFile(key, 'pdf', pdf, 'report.pdf', { file_size: 1, mime_type: 'text/plain', page_count: 99 });
     expect(response.status).toBe(201);
     expect(response.body.data).toMatchObject({
-      asset_type: 'pdf', file_size: pdf.length, mime_type: 'application/pdf', checksum_sha256: sha256(pdf),
-      page_count: 3, word_count: 13, width: null, height: null, duration_seconds: null,
+      asset_type: 'pdf',
+      file_size: pdf.length,
+      mime_type: 'application/pdf',
+      checksum_sha256: sha256(pdf),
+      page_count: 3,
+      word_count: 13,
+      width: null,
+      height: null,
+      duration_seconds: null,
       thumbnail_path: expect.stringMatching(/^\/uploads\/thumbnails\/[0-9a-f-]{36}\.webp$/),
     });
     const thumbnail = await download(key, `/api/v1/assets/${response.body.data.id}/thumbnail`);
@@ -176,7 +211,14 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     const key = await t.newKey();
     const png = await makePng(640, 480);
     const pngAsset = await createFromFile(key, 'image', png, 'wide.png');
-    expect(pngAsset.body.data).toMatchObject({ width: 640, height: 480, mime_type: 'image/png', file_size: png.length, checksum_sha256: sha256(png), page_count: null });
+    expect(pngAsset.body.data).toMatchObject({
+      width: 640,
+      height: 480,
+      mime_type: 'image/png',
+      file_size: png.length,
+      checksum_sha256: sha256(png),
+      page_count: null,
+    });
     const pngThumb = await download(key, `/api/v1/assets/${pngAsset.body.data.id}/thumbnail`);
     expect(await sharp(pngThumb.rawPayload).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 });
 
@@ -193,23 +235,39 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     const key = await t.newKey();
     const wav = makeWav(12_000, 8000);
     expect((await createFromFile(key, 'audio', wav, 'tone.wav')).body.data).toMatchObject({
-      mime_type: 'audio/wav', file_size: wav.length, checksum_sha256: sha256(wav), duration_seconds: 1.5, width: null, thumbnail_path: null,
+      mime_type: 'audio/wav',
+      file_size: wav.length,
+      checksum_sha256: sha256(wav),
+      duration_seconds: 1.5,
+      width: null,
+      thumbnail_path: null,
     });
     const docx = await makeDocx(['The first paragraph has six words.', 'And the second one four.']);
     expect((await createFromFile(key, 'document', docx, 'notes.docx')).body.data).toMatchObject({
-      mime_type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', file_size: docx.length, word_count: 11, page_count: null,
+      mime_type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      file_size: docx.length,
+      word_count: 11,
+      page_count: null,
     });
     const odt = await makeOdt(['Open documents count too,', 'R&D included.']);
-    expect((await createFromFile(key, 'document', odt, 'notes.odt')).body.data).toMatchObject({ mime_type: 'application/vnd.oasis.opendocument.text', word_count: 6, page_count: null });
+    expect((await createFromFile(key, 'document', odt, 'notes.odt')).body.data).toMatchObject({
+      mime_type: 'application/vnd.oasis.opendocument.text',
+      word_count: 6,
+      page_count: null,
+    });
     const markdown = '# Release notes\n\n- Faster uploads\n- Smaller thumbnails\n\n| a | b |\n|---|---|\n| one | two |\n';
     expect((await createFromFile(key, 'document', markdown, 'notes.md')).body.data).toMatchObject({ mime_type: 'text/markdown', word_count: 10 });
     const text = 'Plain text, with  spacing\tand\nnew lines — and a dash.';
-    expect((await createFromFile(key, 'document', text, 'notes.txt')).body.data).toMatchObject({ mime_type: 'text/plain', word_count: 10, file_size: Buffer.byteLength(text) });
+    expect((await createFromFile(key, 'document', text, 'notes.txt')).body.data).toMatchObject({
+      mime_type: 'text/plain',
+      word_count: 10,
+      file_size: Buffer.byteLength(text),
+    });
   });
 });
 
 describe('hostile and mismatched files answer 400 and create nothing', () => {
-  it('truncated PDF, PNG sent as pdf, image bomb, zip-bomb docx, another workspace\'s upload, an attached upload', async () => {
+  it("truncated PDF, PNG sent as pdf, image bomb, zip-bomb docx, another workspace's upload, an attached upload", async () => {
     const key = await t.newKey();
     const pdf = await makePdf([['Some text here'], ['More text']]);
     const bomb = pngDeclaring(100_000, 100_000);
@@ -240,10 +298,14 @@ describe('hostile and mismatched files answer 400 and create nothing', () => {
       expect(Date.now() - started, label).toBeLessThan(30_000);
     }
     const foreign = await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'x', asset_type: 'pdf', file_path: theirs.body.data.file_path } });
-    const unknown = await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'x', asset_type: 'pdf', file_path: '/uploads/00000000-0000-4000-8000-000000000000.pdf' } });
+    const unknown = await rest(t.app, key, 'post', '/api/v1/assets', {
+      json: { title: 'x', asset_type: 'pdf', file_path: '/uploads/00000000-0000-4000-8000-000000000000.pdf' },
+    });
     expect(foreign).toMatchObject({ status: 400, body: { field: 'file_path' } });
     expect(foreign.body).toEqual(unknown.body);
-    expect(await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'x', asset_type: 'pdf', file_path: attached.body.data.file_path } })).toMatchObject({
+    expect(
+      await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'x', asset_type: 'pdf', file_path: attached.body.data.file_path } }),
+    ).toMatchObject({
       status: 400,
       body: { message: 'This upload is already attached to an asset', field: 'file_path' },
     });
@@ -263,8 +325,12 @@ describe('GET /api/v1/assets/{id}/download', () => {
     expect(full.statusCode).toBe(200);
     expect(full.body).toBe(text);
     expect(full.headers).toMatchObject({
-      'content-type': 'text/plain', 'content-length': '26', etag: `"${sha256(text)}"`, 'accept-ranges': 'bytes',
-      'content-disposition': 'attachment; filename="alphabet.txt"', 'x-content-type-options': 'nosniff',
+      'content-type': 'text/plain',
+      'content-length': '26',
+      etag: `"${sha256(text)}"`,
+      'accept-ranges': 'bytes',
+      'content-disposition': 'attachment; filename="alphabet.txt"',
+      'x-content-type-options': 'nosniff',
     });
     const ranges: [string, number, string, string | undefined][] = [
       ['bytes=0-0', 206, 'a', 'bytes 0-0/26'],
@@ -276,7 +342,12 @@ describe('GET /api/v1/assets/{id}/download', () => {
     ];
     for (const [range, status, body, contentRange] of ranges) {
       const response = await download(key, url, { range });
-      expect({ range, status: response.statusCode, body: response.body, contentRange: response.headers['content-range'] }).toEqual({ range, status, body, contentRange });
+      expect({ range, status: response.statusCode, body: response.body, contentRange: response.headers['content-range'] }).toEqual({
+        range,
+        status,
+        body,
+        contentRange,
+      });
       expect(response.headers['content-length']).toBe(String(body.length));
     }
     const unsatisfiable = await download(key, url, { range: 'bytes=26-' });
@@ -306,10 +377,14 @@ describe('GET /api/v1/assets/{id}/download', () => {
     const png = await makePng(20, 20);
     const privateAsset = (await createFromFile(key, 'image', png, 'private.png')).body.data;
     const publicAsset = (await createFromFile(key, 'image', png, 'public.png', { is_public: true })).body.data;
-    const writeOnly = await t.newKey(['write:assets'], (await t.database.db.workspace.findFirstOrThrow({ where: { assets: { some: { id: privateAsset.id } } } })).slug);
+    const writeOnly = await t.newKey(
+      ['write:assets'],
+      (await t.database.db.workspace.findFirstOrThrow({ where: { assets: { some: { id: privateAsset.id } } } })).slug,
+    );
     const other = await t.newKey();
     const bad = 'agk_notarealkey0_' + 'x'.repeat(43);
-    const linkAsset = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'link', asset_type: 'link', external_url: 'https://example.com' } })).body.data;
+    const linkAsset = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'link', asset_type: 'link', external_url: 'https://example.com' } }))
+      .body.data;
     for (const what of ['download', 'thumbnail']) {
       const priv = `/api/v1/assets/${privateAsset.id}/${what}`;
       const pub = `/api/v1/assets/${publicAsset.id}/${what}`;
@@ -349,6 +424,8 @@ describe('housekeeping', () => {
     expect(stored).not.toContain(`files/${loose.body.data.file_path.slice(9, 45)}`);
     expect(stored).toContain(`files/${kept.body.data.file_path.slice(9, 45)}`);
     expect((await download(key, `/api/v1/assets/${kept.body.data.id}/download`)).body).toBe('attached words');
-    expect(await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'late', asset_type: 'document', file_path: loose.body.data.file_path } })).toMatchObject({ status: 400, body: { field: 'file_path' } });
+    expect(
+      await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'late', asset_type: 'document', file_path: loose.body.data.file_path } }),
+    ).toMatchObject({ status: 400, body: { field: 'file_path' } });
   });
 });

@@ -32,9 +32,15 @@ const GetAsset = gql(`
 `);
 
 const typeNames: Record<AssetType, string> = {
-  PDF: 'PdfAsset', DOCUMENT: 'DocumentAsset', IMAGE: 'ImageAsset', VIDEO: 'VideoAsset',
-  EXTERNAL_VIDEO: 'ExternalVideoAsset', AUDIO: 'AudioAsset', LINK: 'LinkAsset',
-  COLLECTION: 'CollectionAsset', GIT: 'GitAsset',
+  PDF: 'PdfAsset',
+  DOCUMENT: 'DocumentAsset',
+  IMAGE: 'ImageAsset',
+  VIDEO: 'VideoAsset',
+  EXTERNAL_VIDEO: 'ExternalVideoAsset',
+  AUDIO: 'AudioAsset',
+  LINK: 'LinkAsset',
+  COLLECTION: 'CollectionAsset',
+  GIT: 'GitAsset',
 };
 
 describe('createAsset', () => {
@@ -76,9 +82,7 @@ describe('createAsset', () => {
       ['https://example.com/video.mp4', null],
     ] as const;
     for (const [externalUrl, videoEmbed] of cases) {
-      const data = expectData(
-        await graphql(t.app, key, CreateAsset, { input: { title: 'Video', assetType: 'EXTERNAL_VIDEO', externalUrl } }),
-      );
+      const data = expectData(await graphql(t.app, key, CreateAsset, { input: { title: 'Video', assetType: 'EXTERNAL_VIDEO', externalUrl } }));
       expect(data.createAsset).toMatchObject({ externalUrl, videoEmbed });
     }
   });
@@ -98,8 +102,16 @@ describe('createAsset', () => {
       [{ title: 'Ok', assetType: 'LINK', externalUrl: 'ftp://example.com/x' }, 'externalUrl', 'External URL must be an absolute http or https URL'],
       [{ title: 'Ok', assetType: 'LINK', externalUrl: '/relative' }, 'externalUrl', 'External URL must be an absolute http or https URL'],
       [{ title: 'Ok', assetType: 'PDF', isPublic: 'yes' }, 'isPublic', 'Is public must be true or false'],
-      [{ title: 'Ok', assetType: 'PDF', filePath: '/etc/passwd' }, 'filePath', 'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)'],
-      [{ title: 'Ok', assetType: 'PDF', filePath: '/uploads/../etc/passwd' }, 'filePath', 'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)'],
+      [
+        { title: 'Ok', assetType: 'PDF', filePath: '/etc/passwd' },
+        'filePath',
+        'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)',
+      ],
+      [
+        { title: 'Ok', assetType: 'PDF', filePath: '/uploads/../etc/passwd' },
+        'filePath',
+        'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)',
+      ],
       [{ title: 'Ok', assetType: 'PDF', colour: 'red' }, 'colour', 'Unknown field colour'],
     ];
     for (const [input, field, message] of cases) {
@@ -128,15 +140,12 @@ describe('createAsset', () => {
     );
     const slugs = responses.map((r) => expectData(r).createAsset.slug);
     expect(new Set(slugs).size).toBe(50);
-    expect([...slugs].sort()).toEqual(
-      ['launch-video', ...Array.from({ length: 49 }, (_, i) => `launch-video-${i + 2}`)].sort(),
-    );
+    expect([...slugs].sort()).toEqual(['launch-video', ...Array.from({ length: 49 }, (_, i) => `launch-video-${i + 2}`)].sort());
   });
 
   it('keeps slugs unique when another title already took the next suffix', async () => {
     const key = await t.newKey();
-    const slugOf = async (title: string) =>
-      expectData(await graphql(t.app, key, CreateAsset, { input: { title, assetType: 'PDF' } })).createAsset.slug;
+    const slugOf = async (title: string) => expectData(await graphql(t.app, key, CreateAsset, { input: { title, assetType: 'PDF' } })).createAsset.slug;
     expect(await slugOf('Guide 2')).toBe('guide-2');
     expect(await slugOf('Guide')).toBe('guide');
     expect(await slugOf('Guide')).toBe('guide-3');

@@ -61,7 +61,10 @@ describe('scope rules', () => {
     for (const [field, query] of Object.entries(operations)) {
       const table: Record<string, unknown> = { ...rootFieldScopes.Query, ...rootFieldScopes.Mutation };
       const needed = table[field] as string;
-      const key = await t.newKey(all.filter((scope) => scope !== needed), workspace);
+      const key = await t.newKey(
+        all.filter((scope) => scope !== needed),
+        workspace,
+      );
       const response = await t.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${key}` }, payload: { query } });
       expect({ field, errors: response.json().errors }).toMatchObject({
         field,
@@ -70,7 +73,12 @@ describe('scope rules', () => {
     }
     const owner = await t.newKey([...all], workspace);
     expect(expectData(await graphql(t.app, owner, List)).assets.total).toBe(0);
-    const libraries = await t.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${owner}` }, payload: { query: operations.libraries } });
+    const libraries = await t.app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { authorization: `Bearer ${owner}` },
+      payload: { query: operations.libraries },
+    });
     expect(libraries.json()).toEqual({ data: { libraries: { total: 0 } } });
   });
 
@@ -148,7 +156,10 @@ describe('workspaces', () => {
     const a = expectData(await graphql(t.app, keyA, Create, { input: { title: 'Secret plan', assetType: 'PDF' } }));
     const b = expectData(await graphql(t.app, keyB, Create, { input: { title: 'Secret plan', assetType: 'PDF' } }));
     // Same title in two workspaces: each gets the bare slug (slugs are unique per workspace).
-    for (const [key, own, other] of [[keyA, a, b], [keyB, b, a]] as const) {
+    for (const [key, own, other] of [
+      [keyA, a, b],
+      [keyB, b, a],
+    ] as const) {
       const list = expectData(await graphql(t.app, key, List));
       expect(list.assets.items.map((i) => i.id)).toEqual([own.createAsset.id]);
       expect(expectData(await graphql(t.app, key, Get, { id: other.createAsset.id })).asset).toBeNull();

@@ -29,7 +29,14 @@ beforeAll(async () => {
   const { db } = t.database;
   const authenticate = createAuthenticator(db, { cacheTtlMs: 0 });
   const onInternalError = () => {};
-  const handle = createJsonPostHandler({ db, files: createFiles(config), principalOf: (req) => authenticate(req.headers.authorization), limitRules: queryLimitRules(config), parseOptions: queryParseOptions(config), onInternalError });
+  const handle = createJsonPostHandler({
+    db,
+    files: createFiles(config),
+    principalOf: (req) => authenticate(req.headers.authorization),
+    limitRules: queryLimitRules(config),
+    parseOptions: queryParseOptions(config),
+    onInternalError,
+  });
   handlerOnly = Fastify();
   handlerOnly.route({
     url: '/graphql',
@@ -39,7 +46,10 @@ beforeAll(async () => {
   writeKey = await t.newKey(['read:assets', 'write:assets'], 'http-parity');
   readKey = await t.newKey(['read:assets'], 'http-parity');
   for (const title of ['First', 'Second']) {
-    const created = await post({ query: 'mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }', variables: { i: { title, assetType: 'PDF' } } }, { authorization: `Bearer ${writeKey}` });
+    const created = await post(
+      { query: 'mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }', variables: { i: { title, assetType: 'PDF' } } },
+      { authorization: `Bearer ${writeKey}` },
+    );
     expect(created.statusCode).toBe(200);
   }
 });
@@ -52,7 +62,8 @@ function post(payload: unknown, headers: Record<string, string> = {}) {
   return t.app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
 }
 
-const list = 'query List($perPage: Int) { assets(perPage: $perPage, sort: TITLE, order: ASC) { total items { id title slug assetType createdAt library { id } } } }';
+const list =
+  'query List($perPage: Int) { assets(perPage: $perPage, sort: TITLE, order: ASC) { total items { id title slug assetType createdAt library { id } } } }';
 const auth = (key: () => string) => ({ authorization: `Bearer ${key()}` });
 
 interface Case {
@@ -70,7 +81,15 @@ const jsonPost = (payload: unknown, headers: Record<string, string> = {}): Injec
 });
 
 const cases: Case[] = [
-  { name: 'a list, no Accept', fast: true, request: () => jsonPost({ query: list, variables: { perPage: 5 } }, auth(() => readKey)) },
+  {
+    name: 'a list, no Accept',
+    fast: true,
+    request: () =>
+      jsonPost(
+        { query: list, variables: { perPage: 5 } },
+        auth(() => readKey),
+      ),
+  },
   { name: 'a list, Accept */*', fast: true, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: '*/*' }) },
   { name: 'a list, Accept application/json', fast: true, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/json' }) },
   {
@@ -83,70 +102,243 @@ const cases: Case[] = [
     fast: true,
     request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/graphql-response+json, application/json, multipart/mixed' }),
   },
-  { name: 'null variables, operationName and extensions', fast: true, request: () => jsonPost({ query: list, variables: null, operationName: null, extensions: {} }, auth(() => readKey)) },
+  {
+    name: 'null variables, operationName and extensions',
+    fast: true,
+    request: () =>
+      jsonPost(
+        { query: list, variables: null, operationName: null, extensions: {} },
+        auth(() => readKey),
+      ),
+  },
   {
     name: 'a read-only key creating',
     fast: true,
-    request: () => jsonPost({ query: 'mutation { createAsset(input: { title: "No", assetType: PDF }) { id } }' }, auth(() => readKey)),
+    request: () =>
+      jsonPost(
+        { query: 'mutation { createAsset(input: { title: "No", assetType: PDF }) { id } }' },
+        auth(() => readKey),
+      ),
   },
   {
     name: 'a create that breaks a rule',
     fast: true,
-    request: () => jsonPost({ query: 'mutation { createAsset(input: { title: "  ", assetType: PDF }) { id } }' }, auth(() => writeKey)),
+    request: () =>
+      jsonPost(
+        { query: 'mutation { createAsset(input: { title: "  ", assetType: PDF }) { id } }' },
+        auth(() => writeKey),
+      ),
   },
-  { name: 'a variable of the wrong type', fast: true, request: () => jsonPost({ query: list, variables: { perPage: 'many' } }, auth(() => readKey)) },
+  {
+    name: 'a variable of the wrong type',
+    fast: true,
+    request: () =>
+      jsonPost(
+        { query: list, variables: { perPage: 'many' } },
+        auth(() => readKey),
+      ),
+  },
   {
     // Quotes, backslashes, template and comment syntax in a literal are data, on both paths.
     name: 'literals that look like code',
     fast: true,
     request: () =>
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal that looks like code is the point
-      jsonPost({ query: '{ assets(filter: { search: "\\"); process.exit(1); (\\" ` ${1} \\\\ \\n */" }) { total weird_alias: page } }' }, auth(() => readKey)),
+      jsonPost(
+        { query: '{ assets(filter: { search: "\\"); process.exit(1); (\\" ` ${1} \\\\ \\n */" }) { total weird_alias: page } }' },
+        auth(() => readKey),
+      ),
   },
-  { name: 'an unknown id', fast: true, request: () => jsonPost({ query: '{ asset(id: "00000000-0000-4000-8000-000000000000") { id } }' }, auth(() => readKey)) },
+  {
+    name: 'an unknown id',
+    fast: true,
+    request: () =>
+      jsonPost(
+        { query: '{ asset(id: "00000000-0000-4000-8000-000000000000") { id } }' },
+        auth(() => readKey),
+      ),
+  },
   {
     name: 'two operations, one named',
     fast: true,
-    request: () => jsonPost({ query: `${list} query Total { assets { total } }`, operationName: 'Total' }, auth(() => readKey)),
+    request: () =>
+      jsonPost(
+        { query: `${list} query Total { assets { total } }`, operationName: 'Total' },
+        auth(() => readKey),
+      ),
   },
-  { name: 'two operations, none named', fast: false, request: () => jsonPost({ query: `${list} query Total { assets { total } }` }, auth(() => readKey)) },
-  { name: 'an unknown operation name', fast: false, request: () => jsonPost({ query: list, operationName: 'Nope' }, auth(() => readKey)) },
-  { name: 'a syntax error', fast: false, request: () => jsonPost({ query: '{ assets { ' }, auth(() => readKey)) },
-  { name: 'an unknown field', fast: false, request: () => jsonPost({ query: '{ assets { colour } }' }, auth(() => readKey)) },
-  { name: 'a literal of the wrong type', fast: false, request: () => jsonPost({ query: '{ assets(perPage: "x") { total } }' }, auth(() => readKey)) },
+  {
+    name: 'two operations, none named',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: `${list} query Total { assets { total } }` },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'an unknown operation name',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: list, operationName: 'Nope' },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'a syntax error',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: '{ assets { ' },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'an unknown field',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: '{ assets { colour } }' },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'a literal of the wrong type',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: '{ assets(perPage: "x") { total } }' },
+        auth(() => readKey),
+      ),
+  },
   {
     // Deeper than MAX_QUERY_DEPTH, which leaves introspection alone (GraphiQL's own query is deep).
     name: 'deep introspection',
     fast: true,
-    request: () => jsonPost({ query: '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }' }, auth(() => readKey)),
+    request: () =>
+      jsonPost(
+        { query: '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }' },
+        auth(() => readKey),
+      ),
   },
-  { name: 'too many aliases', fast: false, request: () => jsonPost({ query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: assets { total }`).join(' ')} }` }, auth(() => readKey)) },
+  {
+    name: 'too many aliases',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: assets { total }`).join(' ')} }` },
+        auth(() => readKey),
+      ),
+  },
   {
     name: 'too costly',
     fast: false,
-    request: () => jsonPost({ query: `{ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].map((a) => `${a}: assetsConnection(first: 100) { edges { node { id title slug description assetType createdAt updatedAt library { id name } } } }`).join(' ')} }` }, auth(() => readKey)),
+    request: () =>
+      jsonPost(
+        {
+          query: `{ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].map((a) => `${a}: assetsConnection(first: 100) { edges { node { id title slug description assetType createdAt updatedAt library { id name } } } }`).join(' ')} }`,
+        },
+        auth(() => readKey),
+      ),
   },
-  { name: 'first with last', fast: true, request: () => jsonPost({ query: '{ assetsConnection(first: 1, last: 1) { edges { cursor } } }' }, auth(() => readKey)) },
-  { name: 'first: -1', fast: true, request: () => jsonPost({ query: '{ assetsConnection(first: -1) { edges { cursor } } }' }, auth(() => readKey)) },
-  { name: 'a cursor that does not decode', fast: true, request: () => jsonPost({ query: '{ assetsConnection(after: "x") { edges { cursor } } }' }, auth(() => readKey)) },
-  { name: 'a missing query', fast: false, request: () => jsonPost({ variables: {} }, auth(() => readKey)) },
-  { name: 'a query that is not a string', fast: false, request: () => jsonPost({ query: 42 }, auth(() => readKey)) },
-  { name: 'variables that are a list', fast: false, request: () => jsonPost({ query: list, variables: [1] }, auth(() => readKey)) },
-  { name: 'an unknown body key', fast: false, request: () => jsonPost({ query: list, colour: 'red' }, auth(() => readKey)) },
-  { name: 'a batch', fast: false, request: () => jsonPost([{ query: list }], auth(() => readKey)) },
+  {
+    name: 'first with last',
+    fast: true,
+    request: () =>
+      jsonPost(
+        { query: '{ assetsConnection(first: 1, last: 1) { edges { cursor } } }' },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'first: -1',
+    fast: true,
+    request: () =>
+      jsonPost(
+        { query: '{ assetsConnection(first: -1) { edges { cursor } } }' },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'a cursor that does not decode',
+    fast: true,
+    request: () =>
+      jsonPost(
+        { query: '{ assetsConnection(after: "x") { edges { cursor } } }' },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'a missing query',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { variables: {} },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'a query that is not a string',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: 42 },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'variables that are a list',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: list, variables: [1] },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'an unknown body key',
+    fast: false,
+    request: () =>
+      jsonPost(
+        { query: list, colour: 'red' },
+        auth(() => readKey),
+      ),
+  },
+  {
+    name: 'a batch',
+    fast: false,
+    request: () =>
+      jsonPost(
+        [{ query: list }],
+        auth(() => readKey),
+      ),
+  },
   { name: 'Accept text/html', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'text/html' }) },
-  { name: 'Accept with parameters', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/json;q=0.5, text/html' }) },
+  {
+    name: 'Accept with parameters',
+    fast: false,
+    request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'application/json;q=0.5, text/html' }),
+  },
   { name: 'Accept naming an Object property', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'constructor' }) },
   { name: 'Accept text/event-stream', fast: false, request: () => jsonPost({ query: list }, { ...auth(() => readKey), accept: 'text/event-stream' }) },
   {
     name: 'a GET',
     fast: false,
-    request: () => ({ method: 'GET', url: `/graphql?query=${encodeURIComponent('{ assets { total } }')}`, headers: { ...auth(() => readKey), accept: 'application/json' } }),
+    request: () => ({
+      method: 'GET',
+      url: `/graphql?query=${encodeURIComponent('{ assets { total } }')}`,
+      headers: { ...auth(() => readKey), accept: 'application/json' },
+    }),
   },
   {
     name: 'a mutation over GET',
     fast: false,
-    request: () => ({ method: 'GET', url: `/graphql?query=${encodeURIComponent('mutation { createAsset(input: { title: "x", assetType: PDF }) { id } }')}`, headers: auth(() => writeKey) }),
+    request: () => ({
+      method: 'GET',
+      url: `/graphql?query=${encodeURIComponent('mutation { createAsset(input: { title: "x", assetType: PDF }) { id } }')}`,
+      headers: auth(() => writeKey),
+    }),
   },
 ];
 
@@ -155,7 +347,8 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
     const served = await t.app.inject(request());
     const byYoga = await yogaOnly.inject(request());
     // Dates and rate-limit counters differ between the two apps; everything else must not.
-    const comparable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'date' && !name.startsWith('ratelimit-')));
+    const comparable = (headers: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'date' && !name.startsWith('ratelimit-')));
     const servedHeaders = comparable(served.headers);
     const yogaHeaders = comparable(byYoga.headers);
     expect(served.statusCode).toBe(byYoga.statusCode);
@@ -185,10 +378,16 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
   });
 
   it('runs creates once, with their data, on the JSON POST path', async () => {
-    const response = await post({ query: 'mutation { createAsset(input: { title: "Third", assetType: LINK, externalUrl: "https://example.com" }) { title slug } }' }, auth(() => writeKey));
+    const response = await post(
+      { query: 'mutation { createAsset(input: { title: "Third", assetType: LINK, externalUrl: "https://example.com" }) { title slug } }' },
+      auth(() => writeKey),
+    );
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ data: { createAsset: { title: 'Third', slug: 'third' } } });
-    const count = await post({ query: '{ assets { total } }' }, auth(() => readKey));
+    const count = await post(
+      { query: '{ assets { total } }' },
+      auth(() => readKey),
+    );
     expect(count.json()).toEqual({ data: { assets: { total: 3 } } });
   });
 
@@ -210,7 +409,9 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
       const yoga = await byYoga.inject(request);
       expect(fast.statusCode).toBe(200);
       expect(fast.json()).toEqual({
-        errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 17 }], path: ['assets', 'items'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        errors: [
+          { message: 'Unexpected error.', locations: [{ line: 1, column: 17 }], path: ['assets', 'items'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        ],
         data: null,
       });
       expect(fast.body).toBe(yoga.body);

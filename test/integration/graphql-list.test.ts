@@ -102,7 +102,16 @@ describe('assets list', () => {
   it('filters, sorts and orders every combination, with totals', async () => {
     const key = await t.newKey();
     const rows = await seed(key);
-    const filters = [{}, { assetType: 'PDF' as const }, { search: 'report' }, { search: 'ALPHA' }, { search: '%' }, { search: '_' }, { assetType: 'PDF' as const, search: 'report' }, { search: 'no such thing' }];
+    const filters = [
+      {},
+      { assetType: 'PDF' as const },
+      { search: 'report' },
+      { search: 'ALPHA' },
+      { search: '%' },
+      { search: '_' },
+      { assetType: 'PDF' as const, search: 'report' },
+      { search: 'no such thing' },
+    ];
     let combinations = 0;
     for (const filter of filters) {
       for (const sort of ['CREATED_AT', 'TITLE', 'UPDATED_AT'] as const) {
@@ -110,7 +119,10 @@ describe('assets list', () => {
           const ids = expected(rows, filter, sort, order);
           const label = JSON.stringify({ filter, sort, order });
           const page = expectData(await graphql(t.app, key, ListAssets, { filter, sort, order, perPage: 100 }), label);
-          expect(page.assets.items.map((i) => i.id), label).toEqual(ids);
+          expect(
+            page.assets.items.map((i) => i.id),
+            label,
+          ).toEqual(ids);
           expect(page.assets.total, label).toBe(ids.length);
           expect(page.assets.totalPages, label).toBe(Math.ceil(ids.length / 100));
 
@@ -125,7 +137,9 @@ describe('assets list', () => {
           const cursorIds: string[] = [];
           let after: string | null = null;
           for (;;) {
-            const conn: { assetsConnection: { totalCount: number; edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor?: string | null } } } = expectData(await graphql(t.app, key, ListConnection, { filter, sort, order, first: 4, after }), label);
+            const conn: {
+              assetsConnection: { totalCount: number; edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor?: string | null } };
+            } = expectData(await graphql(t.app, key, ListConnection, { filter, sort, order, first: 4, after }), label);
             expect(conn.assetsConnection.totalCount).toBe(ids.length);
             cursorIds.push(...conn.assetsConnection.edges.map((e) => e.node.id));
             if (!conn.assetsConnection.pageInfo.hasNextPage) break;
@@ -166,13 +180,19 @@ describe('assets list', () => {
     const base = Date.UTC(2024, 0, 1);
     await t.database.db.asset.createMany({
       data: Array.from({ length: deepOffset + 45 }, (_, i) => ({
-        workspaceId, title: `t${i % 7}`, slug: `d${i}`, assetType: i % 2 ? ('pdf' as const) : ('image' as const),
+        workspaceId,
+        title: `t${i % 7}`,
+        slug: `d${i}`,
+        assetType: i % 2 ? ('pdf' as const) : ('image' as const),
         // pairs share a timestamp, so ties are broken by id across the deep boundary too
         createdAt: new Date(base + Math.floor(i / 2) * 1000),
         deletedAt: i % 50 === 0 ? new Date() : null,
       })),
     });
-    for (const [sort, order, filter] of [['CREATED_AT', 'DESC', {}], ['TITLE', 'ASC', { assetType: 'PDF' }]] as const) {
+    for (const [sort, order, filter] of [
+      ['CREATED_AT', 'DESC', {}],
+      ['TITLE', 'ASC', { assetType: 'PDF' }],
+    ] as const) {
       const all = expectData(await graphql(t.app, key, ListAssets, { perPage: 100, page: 1, sort, order, filter })).assets;
       const ids: string[] = [];
       for (let p = 1; p <= all.totalPages; p++) {

@@ -34,15 +34,30 @@ describe('node and nodes', () => {
     const library = await t.database.db.library.create({ data: { workspaceId, name: 'Brand', slug: 'brand' } });
     const pdf = expectData(await graphql(t.app, key, Create, { input: { title: 'Guide', assetType: 'PDF' } })).createAsset;
     await t.database.db.asset.update({ where: { id: pdf.id }, data: { libraryId: library.id } });
-    const link = expectData(await graphql(t.app, key, Create, { input: { title: 'Site', assetType: 'LINK', externalUrl: ' https://example.com/a ' } })).createAsset;
+    const link = expectData(
+      await graphql(t.app, key, Create, { input: { title: 'Site', assetType: 'LINK', externalUrl: ' https://example.com/a ' } }),
+    ).createAsset;
 
     expect(expectData(await graphql(t.app, key, Node, { id: pdf.id })).node).toEqual({
-      __typename: 'PdfAsset', id: pdf.id, title: 'Guide', library: { id: library.id, name: 'Brand' }, pageCount: null,
+      __typename: 'PdfAsset',
+      id: pdf.id,
+      title: 'Guide',
+      library: { id: library.id, name: 'Brand' },
+      pageCount: null,
     });
     expect(expectData(await graphql(t.app, key, Node, { id: link.id })).node).toEqual({
-      __typename: 'LinkAsset', id: link.id, title: 'Site', library: null, externalUrl: 'https://example.com/a',
+      __typename: 'LinkAsset',
+      id: link.id,
+      title: 'Site',
+      library: null,
+      externalUrl: 'https://example.com/a',
     });
-    expect(expectData(await graphql(t.app, key, Node, { id: library.id })).node).toEqual({ __typename: 'Library', id: library.id, name: 'Brand', slug: 'brand' });
+    expect(expectData(await graphql(t.app, key, Node, { id: library.id })).node).toEqual({
+      __typename: 'Library',
+      id: library.id,
+      name: 'Brand',
+      slug: 'brand',
+    });
 
     const unknown = '00000000-0000-4000-8000-000000000000';
     const many = expectData(await graphql(t.app, key, Nodes, { ids: [library.id, unknown, pdf.id, 'not-a-uuid', pdf.id] })).nodes;

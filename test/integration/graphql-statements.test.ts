@@ -73,9 +73,7 @@ describe('SQL per request', () => {
     // That write is not awaited by the request; wait until Prisma has logged it, so that it is
     // not counted below. (Polling the row is not enough on PostgreSQL: another connection can
     // see the commit before the UPDATE's own reply, and its log entry, reach this process.)
-    await expect
-      .poll(() => t.database.statements.some((sql) => sql.startsWith('UPDATE "public"."api_keys"')), { timeout: 5_000 })
-      .toBe(true);
+    await expect.poll(() => t.database.statements.some((sql) => sql.startsWith('UPDATE "public"."api_keys"')), { timeout: 5_000 }).toBe(true);
 
     const sent: Record<number, string[]> = {};
     for (const perPage of [1, 20, 100]) {
@@ -132,9 +130,7 @@ describe('SQL per request', () => {
     await db.asset.update({ where: { id: members[0].id }, data: { deletedAt: new Date() } });
     t.database.statements.length = 0;
     expectData(await graphql(t.app, key, LibrariesWithAssets, { perPage: 1 }));
-    await expect
-      .poll(() => t.database.statements.some((sql) => sql.startsWith('UPDATE "public"."api_keys"')), { timeout: 5_000 })
-      .toBe(true);
+    await expect.poll(() => t.database.statements.some((sql) => sql.startsWith('UPDATE "public"."api_keys"')), { timeout: 5_000 }).toBe(true);
 
     const sent: Record<string, string[]> = {};
     for (const perPage of [1, 100]) {

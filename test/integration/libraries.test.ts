@@ -21,7 +21,9 @@ const Libraries = gql(`
   query LibrariesPage($page: Int, $perPage: Int) { libraries(page: $page, perPage: $perPage) { page perPage total totalPages items { id name slug assetCount } } }
 `);
 const CreateLibrary = gql(`mutation LibraryCreate($input: CreateLibraryInput!) { createLibrary(input: $input) { id name slug description } }`);
-const UpdateLibrary = gql(`mutation LibraryUpdate($id: ID!, $input: UpdateLibraryInput!) { updateLibrary(id: $id, input: $input) { id name slug description } }`);
+const UpdateLibrary = gql(
+  `mutation LibraryUpdate($id: ID!, $input: UpdateLibraryInput!) { updateLibrary(id: $id, input: $input) { id name slug description } }`,
+);
 const DeleteLibrary = gql(`mutation LibraryDelete($id: ID!) { deleteLibrary(id: $id) { id name } }`);
 const AssetLibrary = gql(`query AssetLibrary($id: ID!) { asset(id: $id) { id libraryId library { id name } } }`);
 
@@ -111,7 +113,11 @@ describe('libraries', () => {
       slug: 'photos',
       description: 'holidays',
     });
-    expect(expectData(await graphql(t.app, key, Libraries, { perPage: 500 })).libraries).toMatchObject({ perPage: 100, total: 1, items: [{ id: created.id, assetCount: 0 }] });
+    expect(expectData(await graphql(t.app, key, Libraries, { perPage: 500 })).libraries).toMatchObject({
+      perPage: 100,
+      total: 1,
+      items: [{ id: created.id, assetCount: 0 }],
+    });
     expect(expectData(await graphql(t.app, key, DeleteLibrary, { id: created.id })).deleteLibrary).toEqual({ id: created.id, name: 'Photos' });
     expect(expectData(await graphql(t.app, key, Libraries, {})).libraries.total).toBe(0);
   });

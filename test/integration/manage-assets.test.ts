@@ -61,7 +61,10 @@ describe('PATCH /api/v1/assets/{id} and updateAsset', () => {
       [{ external_url: null }, validation('External URL is required for link assets', 'external_url')],
       [{ external_url: 'ftp://example.com' }, validation('External URL must be an absolute http or https URL', 'external_url')],
       [{ asset_type: 'pdf' }, validation('Asset type cannot change; create a new asset of the other type', 'asset_type')],
-      [{ asset_type: 'sheet' }, validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type')],
+      [
+        { asset_type: 'sheet' },
+        validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type'),
+      ],
       [{ file_path: '/uploads/a.pdf' }, validation('File path cannot change; create a new asset to change its file', 'file_path')],
       [{ library_id: '550e8400-e29b-41d4-a716-446655440000' }, validation('Library not found in your workspace', 'library_id')],
       [{ is_public: 'yes' }, validation('Is public must be true or false', 'is_public')],
@@ -93,7 +96,10 @@ describe('DELETE /api/v1/assets/{id}, restore, and their GraphQL mutations', () 
     expect(expectData(await graphql(t.app, key, Get, { id: gone.id }))).toEqual({ asset: null, node: null });
 
     // Deleting again: the asset is not found, as for any lookup.
-    expect(await rest(t.app, key, 'delete', `/api/v1/assets/${gone.id}`)).toMatchObject({ status: 404, body: { error: 'Not found', message: 'Asset not found' } });
+    expect(await rest(t.app, key, 'delete', `/api/v1/assets/${gone.id}`)).toMatchObject({
+      status: 404,
+      body: { error: 'Not found', message: 'Asset not found' },
+    });
     // A new asset with the same title cannot take the deleted one's slug.
     expect((await create(key, { title: 'Gone', asset_type: 'image' })).slug).toBe('gone-2');
 
@@ -114,7 +120,7 @@ describe('DELETE /api/v1/assets/{id}, restore, and their GraphQL mutations', () 
 });
 
 describe('update, delete and restore refuse', () => {
-  it('a key without write:assets (403) and another workspace\'s asset (404, exactly as an unknown id), changing nothing', async () => {
+  it("a key without write:assets (403) and another workspace's asset (404, exactly as an unknown id), changing nothing", async () => {
     const owner = await t.newKey();
     const workspace = (await t.database.db.apiKey.findFirstOrThrow({ where: { prefix: owner.slice(0, 16) }, include: { workspace: true } })).workspace.slug;
     const reader = await t.newKey(['read:assets'], workspace);

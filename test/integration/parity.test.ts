@@ -74,9 +74,16 @@ describe('GraphQL and REST agree', () => {
     for (const input of inputs) expect((await rest(t.app, key, 'post', '/api/v1/assets', { json: input })).status).toBe(201);
 
     const queries: Record<string, string>[] = [
-      {}, { asset_type: 'pdf' }, { search: 'report' }, { search: '%' }, { asset_type: 'pdf', search: 'annual' },
-      { sort: 'title', order: 'asc' }, { sort: 'updated_at', order: 'desc' }, { sort: 'created_at', order: 'asc' },
-      { per_page: '2', page: '2' }, { per_page: '500' },
+      {},
+      { asset_type: 'pdf' },
+      { search: 'report' },
+      { search: '%' },
+      { asset_type: 'pdf', search: 'annual' },
+      { sort: 'title', order: 'asc' },
+      { sort: 'updated_at', order: 'desc' },
+      { sort: 'created_at', order: 'asc' },
+      { per_page: '2', page: '2' },
+      { per_page: '500' },
     ];
     for (const query of queries) {
       const restResponse = await rest(t.app, key, 'get', `/api/v1/assets?${new URLSearchParams(query)}`);
@@ -89,11 +96,15 @@ describe('GraphQL and REST agree', () => {
       });
       const page = gqlResponse.data!.assets;
       expect(restResponse.body.pagination, JSON.stringify(query)).toEqual({
-        page: page.page, per_page: page.perPage, total: page.total, total_pages: page.totalPages,
+        page: page.page,
+        per_page: page.perPage,
+        total: page.total,
+        total_pages: page.totalPages,
       });
-      expect(restResponse.body.data.map((a: Record<string, unknown>, i: number) => asGraphQL(a, page.items[i] ?? {})), JSON.stringify(query)).toEqual(
-        page.items.map((item) => ({ ...item })),
-      );
+      expect(
+        restResponse.body.data.map((a: Record<string, unknown>, i: number) => asGraphQL(a, page.items[i] ?? {})),
+        JSON.stringify(query),
+      ).toEqual(page.items.map((item) => ({ ...item })));
       expect(restResponse.body.data).toHaveLength(page.items.length);
     }
 
@@ -107,12 +118,23 @@ describe('GraphQL and REST agree', () => {
     const key = await t.newKey();
     const readOnly = await t.newKey(['read:assets']);
     const bodies: Record<string, unknown>[] = [
-      {}, { title: '' }, { title: ' ', asset_type: 'pdf' }, { title: 'x'.repeat(501), asset_type: 'pdf' }, { title: 1, asset_type: 'pdf' },
-      { title: 'x' }, { title: 'x', asset_type: 'nope' }, { title: 'x', asset_type: 'link' },
-      { title: 'x', asset_type: 'external_video', external_url: 'mailto:a@b.c' }, { title: 'x', asset_type: 'pdf', is_public: 1 },
+      {},
+      { title: '' },
+      { title: ' ', asset_type: 'pdf' },
+      { title: 'x'.repeat(501), asset_type: 'pdf' },
+      { title: 1, asset_type: 'pdf' },
+      { title: 'x' },
+      { title: 'x', asset_type: 'nope' },
+      { title: 'x', asset_type: 'link' },
+      { title: 'x', asset_type: 'external_video', external_url: 'mailto:a@b.c' },
+      { title: 'x', asset_type: 'pdf', is_public: 1 },
       { title: 'x', asset_type: 'pdf', file_path: '/tmp/x' },
     ];
-    for (const [label, k, bodyList] of [['write key', key, bodies], ['read-only key', readOnly, [{ title: 'x', asset_type: 'pdf' }]], ['no key', null, [{ title: 'x', asset_type: 'pdf' }]]] as const) {
+    for (const [label, k, bodyList] of [
+      ['write key', key, bodies],
+      ['read-only key', readOnly, [{ title: 'x', asset_type: 'pdf' }]],
+      ['no key', null, [{ title: 'x', asset_type: 'pdf' }]],
+    ] as const) {
       for (const body of bodyList) {
         const restResponse = await rest(t.app, k, 'post', '/api/v1/assets', { json: body });
         const input = Object.fromEntries(Object.entries(body).map(([name, value]) => [camel(name), name === 'asset_type' ? upper(value) : value]));
@@ -121,7 +143,9 @@ describe('GraphQL and REST agree', () => {
         expect(error, `${label} ${JSON.stringify(body)}`).toBeDefined();
         const field = error.extensions?.field as string | undefined;
         expect(restResponse.body, `${label} ${JSON.stringify(body)}`).toEqual({
-          error: { BAD_USER_INPUT: 'Validation failed', FORBIDDEN: 'Insufficient permissions', UNAUTHENTICATED: 'Unauthorized' }[error.extensions!.code as string],
+          error: { BAD_USER_INPUT: 'Validation failed', FORBIDDEN: 'Insufficient permissions', UNAUTHENTICATED: 'Unauthorized' }[
+            error.extensions!.code as string
+          ],
           // An enum refusal lists the values as each face spells them; otherwise the words are the same.
           message: field === 'assetType' && /one of/.test(error.message) ? error.message.replace(/: .*/, (values) => values.toLowerCase()) : error.message,
           ...(field ? { field: snake(field) } : {}),
@@ -134,8 +158,13 @@ describe('GraphQL and REST agree', () => {
     const key = await t.newKey();
     const body = { title: '  Launch  ', asset_type: 'external_video', external_url: 'https://youtu.be/abc' };
     const viaRest = (await rest(t.app, key, 'post', '/api/v1/assets', { json: body })).body.data;
-    const viaGraphQL = (await graphql(t.app, key, Create, { input: { title: body.title, assetType: 'EXTERNAL_VIDEO', externalUrl: body.external_url } })).data!.createAsset;
-    expect({ title: viaRest.title, slug: viaRest.slug, assetType: viaRest.asset_type }).toEqual({ title: 'Launch', slug: 'launch', assetType: 'external_video' });
+    const viaGraphQL = (await graphql(t.app, key, Create, { input: { title: body.title, assetType: 'EXTERNAL_VIDEO', externalUrl: body.external_url } })).data!
+      .createAsset;
+    expect({ title: viaRest.title, slug: viaRest.slug, assetType: viaRest.asset_type }).toEqual({
+      title: 'Launch',
+      slug: 'launch',
+      assetType: 'external_video',
+    });
     expect(viaGraphQL).toMatchObject({ title: 'Launch', slug: 'launch-2', assetType: 'EXTERNAL_VIDEO' });
   });
 
@@ -144,7 +173,11 @@ describe('GraphQL and REST agree', () => {
     const library = (await rest(t.app, key, 'post', '/api/v1/libraries', { json: { name: 'Kit', description: 'press' } })).body.data;
     const box = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Box', asset_type: 'collection' } })).body.data;
     const ids: string[] = [];
-    for (const [title, asset_type] of [['Logo', 'image'], ['Deck', 'pdf'], ['Brief', 'pdf']]) {
+    for (const [title, asset_type] of [
+      ['Logo', 'image'],
+      ['Deck', 'pdf'],
+      ['Brief', 'pdf'],
+    ]) {
       ids.push((await rest(t.app, key, 'post', '/api/v1/assets', { json: { title, asset_type, library_id: library.id } })).body.data.id);
     }
     await rest(t.app, key, 'post', `/api/v1/assets/${box.id}/items`, { json: { asset_ids: [ids[2], ids[0]] } });
@@ -171,7 +204,9 @@ describe('GraphQL and REST agree', () => {
       expect(list.pagination.total).toBe(viaGraphQL.libraries.total);
     }
 
-    const items = (await graphql(t.app, key, CollectionItems, { id: box.id, perPage: 1 })).data!.asset as { items: { page: number; perPage: number; total: number; totalPages: number; items: { id: string; title: string }[] } };
+    const items = (await graphql(t.app, key, CollectionItems, { id: box.id, perPage: 1 })).data!.asset as {
+      items: { page: number; perPage: number; total: number; totalPages: number; items: { id: string; title: string }[] };
+    };
     const itemsViaRest = await rest(t.app, key, 'get', `/api/v1/assets/${box.id}/items?per_page=1`);
     expect(itemsViaRest.body.pagination).toEqual({ page: 1, per_page: 1, total: 2, total_pages: 2 });
     expect(itemsViaRest.body.data.map((a: Record<string, unknown>, i: number) => asGraphQL(a, items.items.items[i]))).toEqual(items.items.items);
@@ -180,7 +215,8 @@ describe('GraphQL and REST agree', () => {
 
   it('on the refusals of updates, libraries and collection items', async () => {
     const key = await t.newKey(['read:assets', 'write:assets', 'read:libraries', 'write:libraries']);
-    const link = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Site', asset_type: 'link', external_url: 'https://example.com' } })).body.data;
+    const link = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Site', asset_type: 'link', external_url: 'https://example.com' } })).body
+      .data;
     const library = (await rest(t.app, key, 'post', '/api/v1/libraries', { json: { name: 'Kit' } })).body.data;
     const box = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Box', asset_type: 'collection' } })).body.data;
     const unknown = '550e8400-e29b-41d4-a716-446655440000';
@@ -195,18 +231,48 @@ describe('GraphQL and REST agree', () => {
       });
     };
     const patches: Record<string, unknown>[] = [
-      { title: '' }, { title: null }, { external_url: null }, { asset_type: 'pdf' }, { file_path: '/uploads/x' }, { library_id: unknown }, { is_public: 'no' },
+      { title: '' },
+      { title: null },
+      { external_url: null },
+      { asset_type: 'pdf' },
+      { file_path: '/uploads/x' },
+      { library_id: unknown },
+      { is_public: 'no' },
     ];
     for (const body of patches) {
       const input = Object.fromEntries(Object.entries(body).map(([name, value]) => [camel(name), name === 'asset_type' ? upper(value) : value]));
-      compare(JSON.stringify(body), (await rest(t.app, key, 'patch', `/api/v1/assets/${link.id}`, { json: body })).body, (await graphql(t.app, key, Update, { id: link.id, input: input as never })).errors);
+      compare(
+        JSON.stringify(body),
+        (await rest(t.app, key, 'patch', `/api/v1/assets/${link.id}`, { json: body })).body,
+        (await graphql(t.app, key, Update, { id: link.id, input: input as never })).errors,
+      );
     }
-    compare('unknown asset', (await rest(t.app, key, 'patch', `/api/v1/assets/${unknown}`, { json: { title: 'x' } })).body, (await graphql(t.app, key, Update, { id: unknown, input: { title: 'x' } })).errors);
-    compare('library name', (await rest(t.app, key, 'patch', `/api/v1/libraries/${library.id}`, { json: { name: '' } })).body, (await graphql(t.app, key, UpdateLibrary, { id: library.id, input: { name: '' } })).errors);
-    compare('unknown library', (await rest(t.app, key, 'patch', `/api/v1/libraries/${unknown}`, { json: { name: 'x' } })).body, (await graphql(t.app, key, UpdateLibrary, { id: unknown, input: { name: 'x' } })).errors);
+    compare(
+      'unknown asset',
+      (await rest(t.app, key, 'patch', `/api/v1/assets/${unknown}`, { json: { title: 'x' } })).body,
+      (await graphql(t.app, key, Update, { id: unknown, input: { title: 'x' } })).errors,
+    );
+    compare(
+      'library name',
+      (await rest(t.app, key, 'patch', `/api/v1/libraries/${library.id}`, { json: { name: '' } })).body,
+      (await graphql(t.app, key, UpdateLibrary, { id: library.id, input: { name: '' } })).errors,
+    );
+    compare(
+      'unknown library',
+      (await rest(t.app, key, 'patch', `/api/v1/libraries/${unknown}`, { json: { name: 'x' } })).body,
+      (await graphql(t.app, key, UpdateLibrary, { id: unknown, input: { name: 'x' } })).errors,
+    );
     for (const assetIds of [[box.id], [unknown], [link.id, link.id]]) {
-      compare(JSON.stringify(assetIds), (await rest(t.app, key, 'post', `/api/v1/assets/${box.id}/items`, { json: { asset_ids: assetIds } })).body, (await graphql(t.app, key, AddItems, { id: box.id, assetIds })).errors);
+      compare(
+        JSON.stringify(assetIds),
+        (await rest(t.app, key, 'post', `/api/v1/assets/${box.id}/items`, { json: { asset_ids: assetIds } })).body,
+        (await graphql(t.app, key, AddItems, { id: box.id, assetIds })).errors,
+      );
     }
-    compare('not a collection', (await rest(t.app, key, 'post', `/api/v1/assets/${link.id}/items`, { json: { asset_ids: [box.id] } })).body, (await graphql(t.app, key, AddItems, { id: link.id, assetIds: [box.id] })).errors);
+    compare(
+      'not a collection',
+      (await rest(t.app, key, 'post', `/api/v1/assets/${link.id}/items`, { json: { asset_ids: [box.id] } })).body,
+      (await graphql(t.app, key, AddItems, { id: link.id, assetIds: [box.id] })).errors,
+    );
   });
 });

@@ -93,7 +93,10 @@ describe('server process', () => {
       expect(await list.json()).toEqual({ data: { assets: { total: 1, items: [{ slug: 'kept' }] } } });
       expect((await fetch(`${base}/api/v1/assets?api_key=sekrit-in-the-url`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
       await expect.poll(() => logged.split('\n').filter((line) => line.includes('"msg":"request"')).length).toBe(2);
-      const lines = logged.split('\n').filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line));
+      const lines = logged
+        .split('\n')
+        .filter((line) => line.includes('"msg":"request"'))
+        .map((line) => JSON.parse(line));
       expect(lines.map(({ method, route, status, key: prefix }) => ({ method, route, status, prefix }))).toEqual([
         { method: 'POST', route: '/graphql', status: 200, prefix: key!.slice(0, 16) },
         { method: 'GET', route: '/api/v1/assets', status: 200, prefix: key!.slice(0, 16) },

@@ -19,14 +19,21 @@ beforeAll(async () => {
   keyA = await t.newKey();
   keyB = await t.newKey();
   keyWriter = await t.newKey();
-  for (const [name, key] of [['A', keyA], ['B', keyB]] as const) {
+  for (const [name, key] of [
+    ['A', keyA],
+    ['B', keyB],
+  ] as const) {
     for (let i = 0; i < 14; i++) {
       const type = assetTypes[i % 4];
       const response = await t.app.inject({
         method: 'POST',
         url: '/api/v1/assets',
         headers: { authorization: `Bearer ${key}` },
-        payload: { title: `${titles[i % titles.length]} ${name}${i}`, description: i % 3 ? `about ${titles[(i + 3) % titles.length]}` : null, asset_type: type },
+        payload: {
+          title: `${titles[i % titles.length]} ${name}${i}`,
+          description: i % 3 ? `about ${titles[(i + 3) % titles.length]}` : null,
+          asset_type: type,
+        },
       });
       expect(response.statusCode).toBe(201);
       idsOf[name].add(response.json().data.id);
@@ -108,7 +115,14 @@ describe('properties over generated requests', () => {
   });
 
   it('any create body gets 201 or a 4xx in the face shape, never 5xx', { timeout: 600_000 }, async () => {
-    const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
+    const value = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 2 }),
+      fc.object({ maxDepth: 1 }),
+    );
     const body = fc.record(
       {
         title: fc.oneof(value, fc.string({ unit: 'binary', minLength: 1, maxLength: 80 })),
@@ -122,12 +136,24 @@ describe('properties over generated requests', () => {
     );
     await fc.assert(
       fc.asyncProperty(body, async (payload) => {
-        const rest = await t.app.inject({ method: 'POST', url: '/api/v1/assets', headers: { authorization: `Bearer ${keyWriter}`, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+        const rest = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/assets',
+          headers: { authorization: `Bearer ${keyWriter}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
         expect(rest.statusCode, rest.body).toBeLessThan(500);
         expect([201, 400]).toContain(rest.statusCode);
         if (rest.statusCode === 400) expect(rest.json()).toMatchObject({ error: 'Validation failed', message: expect.any(String) });
 
-        const input = { title: payload.title, description: payload.description, assetType: typeof payload.asset_type === 'string' ? payload.asset_type.toUpperCase() : payload.asset_type, externalUrl: payload.external_url, isPublic: payload.is_public, filePath: payload.file_path };
+        const input = {
+          title: payload.title,
+          description: payload.description,
+          assetType: typeof payload.asset_type === 'string' ? payload.asset_type.toUpperCase() : payload.asset_type,
+          externalUrl: payload.external_url,
+          isPublic: payload.is_public,
+          filePath: payload.file_path,
+        };
         const graphql = await t.app.inject({
           method: 'POST',
           url: '/graphql',

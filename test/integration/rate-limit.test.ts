@@ -34,7 +34,10 @@ describe('rate limits', () => {
     }
     const refused = await rest(t.app, key, 'get', '/api/v1/assets');
     expect(refused.status).toBe(429);
-    expect(refused.body).toEqual({ error: 'Too many requests', message: expect.stringMatching(/^Rate limit of 3 requests per minute exceeded; retry in \d+ s$/) });
+    expect(refused.body).toEqual({
+      error: 'Too many requests',
+      message: expect.stringMatching(/^Rate limit of 3 requests per minute exceeded; retry in \d+ s$/),
+    });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(refused.headers['ratelimit-remaining']).toBe('0');
     // Another key has its own budget.

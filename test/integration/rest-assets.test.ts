@@ -6,9 +6,28 @@ import { useTestApp } from '../helpers/app.ts';
 const t = useTestApp();
 
 const restAssetFields = [
-  'id', 'title', 'slug', 'description', 'asset_type', 'file_path', 'file_size', 'mime_type', 'checksum_sha256',
-  'thumbnail_path', 'page_count', 'word_count', 'width', 'height', 'duration_seconds', 'external_url',
-  'video_embed', 'download_count', 'is_public', 'library_id', 'created_at', 'updated_at',
+  'id',
+  'title',
+  'slug',
+  'description',
+  'asset_type',
+  'file_path',
+  'file_size',
+  'mime_type',
+  'checksum_sha256',
+  'thumbnail_path',
+  'page_count',
+  'word_count',
+  'width',
+  'height',
+  'duration_seconds',
+  'external_url',
+  'video_embed',
+  'download_count',
+  'is_public',
+  'library_id',
+  'created_at',
+  'updated_at',
 ];
 
 describe('POST /api/v1/assets', () => {
@@ -80,8 +99,14 @@ describe('bad inputs through REST', () => {
 
     type Case = [name: string, call: () => ReturnType<typeof rest>, status: number, body: Record<string, unknown>];
     const validation = (message: string, field?: string) => ({ error: 'Validation failed', message, ...(field ? { field } : {}) });
-    const post = (json: unknown, k: string | null = key) => () => rest(t.app, k, 'post', '/api/v1/assets', { json });
-    const list = (query: string, k: string | null = key) => () => rest(t.app, k, 'get', `/api/v1/assets?${query}`);
+    const post =
+      (json: unknown, k: string | null = key) =>
+      () =>
+        rest(t.app, k, 'post', '/api/v1/assets', { json });
+    const list =
+      (query: string, k: string | null = key) =>
+      () =>
+        rest(t.app, k, 'get', `/api/v1/assets?${query}`);
     const unauthorized = { error: 'Unauthorized', message: 'A valid API key is required (Authorization: Bearer <key>)' };
 
     const cases: Case[] = [
@@ -93,26 +118,100 @@ describe('bad inputs through REST', () => {
       ['title a number', post({ title: 42, asset_type: 'pdf' }), 400, validation('Title must be a string', 'title')],
       ['title an object', post({ title: { a: 1 }, asset_type: 'pdf' }), 400, validation('Title must be a string', 'title')],
       ['missing asset_type', post({ title: 'x' }), 400, validation('Asset type is required', 'asset_type')],
-      ['unknown asset_type', post({ title: 'x', asset_type: 'spreadsheet' }), 400, validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type')],
-      ['asset_type a number', post({ title: 'x', asset_type: 3 }), 400, validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type')],
+      [
+        'unknown asset_type',
+        post({ title: 'x', asset_type: 'spreadsheet' }),
+        400,
+        validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type'),
+      ],
+      [
+        'asset_type a number',
+        post({ title: 'x', asset_type: 3 }),
+        400,
+        validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type'),
+      ],
       ['link without external_url', post({ title: 'x', asset_type: 'link' }), 400, validation('External URL is required for link assets', 'external_url')],
-      ['external_video without external_url', post({ title: 'x', asset_type: 'external_video' }), 400, validation('External URL is required for external_video assets', 'external_url')],
-      ['non-http external_url', post({ title: 'x', asset_type: 'link', external_url: 'javascript:alert(1)' }), 400, validation('External URL must be an absolute http or https URL', 'external_url')],
-      ['relative external_url', post({ title: 'x', asset_type: 'link', external_url: 'example.com' }), 400, validation('External URL must be an absolute http or https URL', 'external_url')],
+      [
+        'external_video without external_url',
+        post({ title: 'x', asset_type: 'external_video' }),
+        400,
+        validation('External URL is required for external_video assets', 'external_url'),
+      ],
+      [
+        'non-http external_url',
+        post({ title: 'x', asset_type: 'link', external_url: 'javascript:alert(1)' }),
+        400,
+        validation('External URL must be an absolute http or https URL', 'external_url'),
+      ],
+      [
+        'relative external_url',
+        post({ title: 'x', asset_type: 'link', external_url: 'example.com' }),
+        400,
+        validation('External URL must be an absolute http or https URL', 'external_url'),
+      ],
       ['is_public a string', post({ ...valid, is_public: 'true' }), 400, validation('Is public must be true or false', 'is_public')],
       ['description a number', post({ ...valid, description: 7 }), 400, validation('Description must be a string', 'description')],
-      ['file_path outside uploads', post({ ...valid, file_path: '../../etc/passwd' }), 400, validation('File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)', 'file_path')],
-      ['file_path under /uploads/ but not an upload', post({ ...valid, file_path: '/uploads/guide.pdf' }), 400, validation('File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)', 'file_path')],
+      [
+        'file_path outside uploads',
+        post({ ...valid, file_path: '../../etc/passwd' }),
+        400,
+        validation('File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)', 'file_path'),
+      ],
+      [
+        'file_path under /uploads/ but not an upload',
+        post({ ...valid, file_path: '/uploads/guide.pdf' }),
+        400,
+        validation('File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)', 'file_path'),
+      ],
       ['body an array', post([valid]), 400, validation('The request body must be a JSON object')],
       ['body a string', post('hello'), 400, validation('The request body must be a JSON object')],
       ['body null', post(null), 400, validation('The request body must be a JSON object')],
-      ['malformed JSON', () => rest(t.app, key, 'post', '/api/v1/assets', { payload: '{"title": "x",', headers: { 'content-type': 'application/json' } }), 400, validation('The request body is not valid JSON')],
-      ['empty JSON body', () => rest(t.app, key, 'post', '/api/v1/assets', { payload: '', headers: { 'content-type': 'application/json' } }), 400, validation('The request body is empty; send a JSON object')],
-      ['prototype pollution', () => rest(t.app, key, 'post', '/api/v1/assets', { payload: '{"title":"x","asset_type":"pdf","__proto__":{"isAdmin":true}}', headers: { 'content-type': 'application/json' } }), 400, validation('The request body is not valid JSON')],
-      ['text/plain body', () => rest(t.app, key, 'post', '/api/v1/assets', { payload: 'title=x', headers: { 'content-type': 'text/plain' } }), 415, { error: 'Unsupported media type', message: 'Content-Type must be application/json' }],
-      ['form body', () => rest(t.app, key, 'post', '/api/v1/assets', { payload: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, { error: 'Unsupported media type', message: 'Content-Type must be application/json' }],
-      ['no Content-Type', () => rest(t.app, key, 'post', '/api/v1/assets', { payload: '{"title":"x"}' }), 415, { error: 'Unsupported media type', message: 'Content-Type must be application/json' }],
-      ['huge body', () => rest(t.app, key, 'post', '/api/v1/assets', { json: { ...valid, description: 'x'.repeat(2 * 1024 * 1024) } }), 413, { error: 'Payload too large', message: 'Request body is larger than 1048576 bytes' }],
+      [
+        'malformed JSON',
+        () => rest(t.app, key, 'post', '/api/v1/assets', { payload: '{"title": "x",', headers: { 'content-type': 'application/json' } }),
+        400,
+        validation('The request body is not valid JSON'),
+      ],
+      [
+        'empty JSON body',
+        () => rest(t.app, key, 'post', '/api/v1/assets', { payload: '', headers: { 'content-type': 'application/json' } }),
+        400,
+        validation('The request body is empty; send a JSON object'),
+      ],
+      [
+        'prototype pollution',
+        () =>
+          rest(t.app, key, 'post', '/api/v1/assets', {
+            payload: '{"title":"x","asset_type":"pdf","__proto__":{"isAdmin":true}}',
+            headers: { 'content-type': 'application/json' },
+          }),
+        400,
+        validation('The request body is not valid JSON'),
+      ],
+      [
+        'text/plain body',
+        () => rest(t.app, key, 'post', '/api/v1/assets', { payload: 'title=x', headers: { 'content-type': 'text/plain' } }),
+        415,
+        { error: 'Unsupported media type', message: 'Content-Type must be application/json' },
+      ],
+      [
+        'form body',
+        () => rest(t.app, key, 'post', '/api/v1/assets', { payload: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        415,
+        { error: 'Unsupported media type', message: 'Content-Type must be application/json' },
+      ],
+      [
+        'no Content-Type',
+        () => rest(t.app, key, 'post', '/api/v1/assets', { payload: '{"title":"x"}' }),
+        415,
+        { error: 'Unsupported media type', message: 'Content-Type must be application/json' },
+      ],
+      [
+        'huge body',
+        () => rest(t.app, key, 'post', '/api/v1/assets', { json: { ...valid, description: 'x'.repeat(2 * 1024 * 1024) } }),
+        413,
+        { error: 'Payload too large', message: 'Request body is larger than 1048576 bytes' },
+      ],
       ['read-only key creates', post(valid, readOnly), 403, { error: 'Insufficient permissions', message: 'API key does not have write:assets scope' }],
       ['no key', post(valid, null), 401, unauthorized],
       ['no key on list', list('', null), 401, unauthorized],
@@ -120,7 +219,12 @@ describe('bad inputs through REST', () => {
       ['unknown key', list('', key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A')), 401, unauthorized],
       ['revoked key', list('', revoked), 401, unauthorized],
       ['revoked key creates', post(valid, revoked), 401, unauthorized],
-      ['Basic auth', () => rest(t.app, null, 'get', '/api/v1/assets', { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } }), 401, unauthorized],
+      [
+        'Basic auth',
+        () => rest(t.app, null, 'get', '/api/v1/assets', { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } }),
+        401,
+        unauthorized,
+      ],
       ['page=0', list('page=0'), 400, validation('Page must be an integer of at least 1', 'page')],
       ['page=-1', list('page=-1'), 400, validation('Page must be an integer of at least 1', 'page')],
       ['page=1.5', list('page=1.5'), 400, validation('Page must be an integer', 'page')],
@@ -130,13 +234,33 @@ describe('bad inputs through REST', () => {
       ['per_page=abc', list('per_page=abc'), 400, validation('Per page must be an integer', 'per_page')],
       ['per_page=0', list('per_page=0'), 400, validation('Per page must be an integer of at least 1', 'per_page')],
       ['per_page twice', list('per_page=1&per_page=2'), 400, validation('Per page must be an integer', 'per_page')],
-      ['unknown asset_type filter', list('asset_type=movie'), 400, validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type')],
+      [
+        'unknown asset_type filter',
+        list('asset_type=movie'),
+        400,
+        validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type'),
+      ],
       ['unknown sort', list('sort=size'), 400, validation('Sort must be one of: created_at, title, updated_at', 'sort')],
       ['unknown order', list('order=up'), 400, validation('Order must be one of: asc, desc', 'order')],
-      ['another workspace’s id', () => rest(t.app, key, 'get', `/api/v1/assets/${foreign.body.data.id}`), 404, { error: 'Not found', message: 'Asset not found' }],
-      ['unknown id', () => rest(t.app, key, 'get', '/api/v1/assets/00000000-0000-4000-8000-000000000000'), 404, { error: 'Not found', message: 'Asset not found' }],
+      [
+        'another workspace’s id',
+        () => rest(t.app, key, 'get', `/api/v1/assets/${foreign.body.data.id}`),
+        404,
+        { error: 'Not found', message: 'Asset not found' },
+      ],
+      [
+        'unknown id',
+        () => rest(t.app, key, 'get', '/api/v1/assets/00000000-0000-4000-8000-000000000000'),
+        404,
+        { error: 'Not found', message: 'Asset not found' },
+      ],
       ['malformed id', () => rest(t.app, key, 'get', '/api/v1/assets/123'), 404, { error: 'Not found', message: 'Asset not found' }],
-      ['SQL in id', () => rest(t.app, key, 'get', `/api/v1/assets/${encodeURIComponent("1' OR '1'='1")}`), 404, { error: 'Not found', message: 'Asset not found' }],
+      [
+        'SQL in id',
+        () => rest(t.app, key, 'get', `/api/v1/assets/${encodeURIComponent("1' OR '1'='1")}`),
+        404,
+        { error: 'Not found', message: 'Asset not found' },
+      ],
       ['malformed id without key', () => rest(t.app, null, 'get', '/api/v1/assets/123'), 401, unauthorized],
     ];
     const seen: string[] = [];
@@ -159,10 +283,14 @@ describe('bad inputs through REST', () => {
 
     type Case = [name: string, call: () => ReturnType<typeof rest>, status: number, body: Record<string, unknown>];
     const validation = (message: string, field?: string) => ({ error: 'Validation failed', message, ...(field ? { field } : {}) });
-    const raw = (method: 'post' | 'patch' | 'put', url: string, payload: string, contentType = 'application/json') => () =>
-      rest(t.app, key, method, url, { payload, headers: { 'content-type': contentType } });
-    const call = (method: 'get' | 'post' | 'patch' | 'put' | 'delete', url: string, json?: unknown, k: string | null = key) => () =>
-      rest(t.app, k, method, url, json === undefined ? {} : { json });
+    const raw =
+      (method: 'post' | 'patch' | 'put', url: string, payload: string, contentType = 'application/json') =>
+      () =>
+        rest(t.app, key, method, url, { payload, headers: { 'content-type': contentType } });
+    const call =
+      (method: 'get' | 'post' | 'patch' | 'put' | 'delete', url: string, json?: unknown, k: string | null = key) =>
+      () =>
+        rest(t.app, k, method, url, json === undefined ? {} : { json });
     const notFound = (message: string) => ({ error: 'Not found', message });
     const notJson = { error: 'Unsupported media type', message: 'Content-Type must be application/json' };
     const unauthorized = { error: 'Unauthorized', message: 'A valid API key is required (Authorization: Bearer <key>)' };
@@ -172,17 +300,37 @@ describe('bad inputs through REST', () => {
       ['PATCH text/plain', raw('patch', `/api/v1/assets/${asset.id}`, 'title=x', 'text/plain'), 415, notJson],
       ['PATCH malformed JSON', raw('patch', `/api/v1/assets/${asset.id}`, '{"title":'), 400, validation('The request body is not valid JSON')],
       ['PATCH body an array', call('patch', `/api/v1/assets/${asset.id}`, [{ title: 'x' }]), 400, validation('The request body must be a JSON object')],
-      ['PATCH huge body', call('patch', `/api/v1/assets/${asset.id}`, huge), 413, { error: 'Payload too large', message: 'Request body is larger than 1048576 bytes' }],
+      [
+        'PATCH huge body',
+        call('patch', `/api/v1/assets/${asset.id}`, huge),
+        413,
+        { error: 'Payload too large', message: 'Request body is larger than 1048576 bytes' },
+      ],
       ['PATCH title a number', call('patch', `/api/v1/assets/${asset.id}`, { title: 7 }), 400, validation('Title must be a string', 'title')],
-      ['PATCH library_id a number', call('patch', `/api/v1/assets/${asset.id}`, { library_id: 7 }), 400, validation('Library not found in your workspace', 'library_id')],
-      ['PATCH library_id an object', call('patch', `/api/v1/assets/${asset.id}`, { library_id: { id: 1 } }), 400, validation('Library ID must be a string', 'library_id')],
+      [
+        'PATCH library_id a number',
+        call('patch', `/api/v1/assets/${asset.id}`, { library_id: 7 }),
+        400,
+        validation('Library not found in your workspace', 'library_id'),
+      ],
+      [
+        'PATCH library_id an object',
+        call('patch', `/api/v1/assets/${asset.id}`, { library_id: { id: 1 } }),
+        400,
+        validation('Library ID must be a string', 'library_id'),
+      ],
       ['PATCH malformed id', call('patch', '/api/v1/assets/123', { title: 'x' }), 404, notFound('Asset not found')],
       ['PATCH without key', call('patch', `/api/v1/assets/${asset.id}`, { title: 'x' }, null), 401, unauthorized],
       ['DELETE malformed id', call('delete', '/api/v1/assets/123'), 404, notFound('Asset not found')],
       ['DELETE SQL in id', call('delete', `/api/v1/assets/${encodeURIComponent("1' OR '1'='1")}`), 404, notFound('Asset not found')],
       ['DELETE without key', call('delete', `/api/v1/assets/${asset.id}`, undefined, null), 401, unauthorized],
       ['restore malformed id', call('post', '/api/v1/assets/123/restore'), 404, notFound('Asset not found')],
-      ['POST library_id unknown', call('post', '/api/v1/assets', { title: 'x', asset_type: 'pdf', library_id: 'nope' }), 400, validation('Library not found in your workspace', 'library_id')],
+      [
+        'POST library_id unknown',
+        call('post', '/api/v1/assets', { title: 'x', asset_type: 'pdf', library_id: 'nope' }),
+        400,
+        validation('Library not found in your workspace', 'library_id'),
+      ],
       ['library without name', call('post', '/api/v1/libraries', { description: 'x' }), 400, validation('Name is required', 'name')],
       ['library blank name', call('post', '/api/v1/libraries', { name: ' ' }), 400, validation('Name is required', 'name')],
       ['library name a number', call('post', '/api/v1/libraries', { name: 5 }), 400, validation('Name must be a string', 'name')],
@@ -196,8 +344,18 @@ describe('bad inputs through REST', () => {
       ['library PATCH malformed id', call('patch', '/api/v1/libraries/123', { name: 'x' }), 404, notFound('Library not found')],
       ['library DELETE malformed id', call('delete', '/api/v1/libraries/123'), 404, notFound('Library not found')],
       ['library assets malformed id', call('get', '/api/v1/libraries/123/assets'), 404, notFound('Library not found')],
-      ['library assets unknown sort', call('get', `/api/v1/libraries/${library.id}/assets?sort=size`), 400, validation('Sort must be one of: created_at, title, updated_at', 'sort')],
-      ['library assets unknown asset_type', call('get', `/api/v1/libraries/${library.id}/assets?asset_type=movie`), 400, validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type')],
+      [
+        'library assets unknown sort',
+        call('get', `/api/v1/libraries/${library.id}/assets?sort=size`),
+        400,
+        validation('Sort must be one of: created_at, title, updated_at', 'sort'),
+      ],
+      [
+        'library assets unknown asset_type',
+        call('get', `/api/v1/libraries/${library.id}/assets?asset_type=movie`),
+        400,
+        validation('Asset type must be one of: pdf, document, image, video, external_video, audio, link, collection, git', 'asset_type'),
+      ],
       ['library assets page=abc', call('get', `/api/v1/libraries/${library.id}/assets?page=abc`), 400, validation('Page must be an integer', 'page')],
       ['libraries without key', call('get', '/api/v1/libraries', undefined, null), 401, unauthorized],
       ['items page=0', call('get', `/api/v1/assets/${box.id}/items?page=0`), 400, validation('Page must be an integer of at least 1', 'page')],
@@ -205,8 +363,18 @@ describe('bad inputs through REST', () => {
       ['items body an array', call('post', `/api/v1/assets/${box.id}/items`, [asset.id]), 400, validation('The request body must be a JSON object')],
       ['items text/plain', raw('post', `/api/v1/assets/${box.id}/items`, 'x', 'text/plain'), 415, notJson],
       ['items asset_ids null', call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: null }), 400, validation('Asset IDs is required', 'asset_ids')],
-      ['items asset_ids a number list', call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: [1.5] }), 400, validation('Asset IDs must be a string', 'asset_ids')],
-      ['items too many ids', call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: Array.from({ length: 1001 }, (_, i) => `id-${i}`) }), 400, validation('At most 1000 asset IDs per call', 'asset_ids')],
+      [
+        'items asset_ids a number list',
+        call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: [1.5] }),
+        400,
+        validation('Asset IDs must be a string', 'asset_ids'),
+      ],
+      [
+        'items too many ids',
+        call('post', `/api/v1/assets/${box.id}/items`, { asset_ids: Array.from({ length: 1001 }, (_, i) => `id-${i}`) }),
+        400,
+        validation('At most 1000 asset IDs per call', 'asset_ids'),
+      ],
       ['remove malformed member', call('delete', `/api/v1/assets/${box.id}/items/123`), 400, validation('Asset 123 is not in the collection', 'asset_ids')],
       ['reorder malformed JSON', raw('put', `/api/v1/assets/${box.id}/items/order`, '['), 400, validation('The request body is not valid JSON')],
     ];

@@ -68,7 +68,9 @@ describe('slow clients', () => {
 
     const graphqlAnswer = await graphql;
     expect(graphqlAnswer.raw).toMatch(/^HTTP\/1\.1 408 /);
-    expect(bodyOf(graphqlAnswer.raw)).toEqual({ errors: [{ message: 'The request body did not arrive within 700 ms', extensions: { code: 'REQUEST_TIMEOUT' } }] });
+    expect(bodyOf(graphqlAnswer.raw)).toEqual({
+      errors: [{ message: 'The request body did not arrive within 700 ms', extensions: { code: 'REQUEST_TIMEOUT' } }],
+    });
   });
 
   it('a body without a valid key is never waited for: 401 at once', async () => {

@@ -80,9 +80,12 @@ describe('the spec’s client examples', () => {
   // examples are taken from. Skipped only in a clone that has no shared/ beside it.
   // docs/assets-api.md is the published text and then this repository's additions (examples in
   // every language, the 401 and 404 bodies), below a line of its own.
-  it.runIf(runsOrSaysWhy(existsSync(sharedSpecUrl), 'the spec word for word', `no published spec at ${sharedSpecUrl.pathname}`))('are the published contract, word for word', async () => {
-    expect(spec).toBe(await readFile(sharedSpecUrl, 'utf8'));
-  });
+  it.runIf(runsOrSaysWhy(existsSync(sharedSpecUrl), 'the spec word for word', `no published spec at ${sharedSpecUrl.pathname}`))(
+    'are the published contract, word for word',
+    async () => {
+      expect(spec).toBe(await readFile(sharedSpecUrl, 'utf8'));
+    },
+  );
 
   it('cURL: list pdfs, get one, create the demo video', async () => {
     const curls = codeBlocks(spec).filter((b) => b.startsWith('curl '));
@@ -129,7 +132,13 @@ const data = await response.json();`);
   });
 
   // Skipped where Debian's python3-requests is missing (a fresh machine), never in CI, which installs it.
-  it.runIf(runsOrSaysWhy(hasPythonRequests || process.env.CI === 'true', 'the Python examples', `${python} on PATH cannot import requests (apt-get install python3-requests)`))('Python requests: the list example as written, and the create as the spec describes it', async () => {
+  it.runIf(
+    runsOrSaysWhy(
+      hasPythonRequests || process.env.CI === 'true',
+      'the Python examples',
+      `${python} on PATH cannot import requests (apt-get install python3-requests)`,
+    ),
+  )('Python requests: the list example as written, and the create as the spec describes it', async () => {
     const [listSnippet] = codeBlocks(spec).filter((b) => b.startsWith('import requests'));
     const listed = await runPython(listSnippet);
     expect(listed.status).toBe(200);

@@ -66,7 +66,14 @@ export async function findDownload(db: Db, files: Files, assetId: string, princi
   if (!stat) return { allowed: false, reason: 'notFound' };
   return {
     allowed: true,
-    download: { storageKey, size: stat.size, mimeType: 'image/webp', etag: `"${upload.checksumSha256}-thumbnail"`, fileName: `${found.slug}-thumbnail.webp`, isPublic: found.isPublic },
+    download: {
+      storageKey,
+      size: stat.size,
+      mimeType: 'image/webp',
+      etag: `"${upload.checksumSha256}-thumbnail"`,
+      fileName: `${found.slug}-thumbnail.webp`,
+      isPublic: found.isPublic,
+    },
   };
 }
 

@@ -45,9 +45,11 @@ export function unreadableFile(message = 'The file could not be read: it is corr
 
 /** Width and height as displayed: EXIF orientations 5-8 turn the picture a quarter. */
 export async function imageMetadata(path: string, limits: ExtractLimits): Promise<FileMetadata> {
-  const info = await sharp(path, { limitInputPixels: false }).metadata().catch(() => {
-    throw unreadableFile();
-  });
+  const info = await sharp(path, { limitInputPixels: false })
+    .metadata()
+    .catch(() => {
+      throw unreadableFile();
+    });
   if (!info.width || !info.height) throw unreadableFile();
   if (info.width * info.height > limits.maxImagePixels) {
     throw unreadableFile(`The image declares ${info.width}×${info.height} pixels, more than the ${limits.maxImagePixels} allowed`);

@@ -66,7 +66,12 @@ export function localDiskStorage(root: string): FileStorage {
       const measure = new Measure();
       try {
         // flush: the bytes are on disk (fsync) before the file gets its name, so a crash never leaves a partial file under a key.
-        await pipeline([source instanceof Readable ? source : Readable.from(source), measure, ...observe, createWriteStream(temp, { flags: 'wx', flush: true })]);
+        await pipeline([
+          source instanceof Readable ? source : Readable.from(source),
+          measure,
+          ...observe,
+          createWriteStream(temp, { flags: 'wx', flush: true }),
+        ]);
         await rename(temp, target);
       } catch (error) {
         await rm(temp, { force: true });

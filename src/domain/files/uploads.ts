@@ -100,8 +100,7 @@ export const sweepIntervalMs = 3600_000;
  * left (older than a day, so that no upload in progress is touched). Returns a stop function.
  */
 export function scheduleUploadSweeps(db: Db, files: Files, onError: (error: unknown) => void): () => void {
-  const sweep = () =>
-    Promise.all([sweepUploads(db, files), files.storage.removeStaleTemporary(24 * 3600_000)]).catch(onError);
+  const sweep = () => Promise.all([sweepUploads(db, files), files.storage.removeStaleTemporary(24 * 3600_000)]).catch(onError);
   void sweep();
   const timer = setInterval(() => void sweep(), sweepIntervalMs);
   timer.unref();

@@ -229,5 +229,3 @@ builder.mutationFields((t) => ({
     resolve: (query, _root, args, ctx) => restoreAsset(ctx.db, workspaceOf(ctx), args.id, query),
   }),
 }));
-
-

@@ -1,13 +1,6 @@
 import { scopeRule } from '../../auth/scopes.ts';
 import { resolvePage } from '../../domain/assets.ts';
-import {
-  addCollectionItems,
-  itemOrder,
-  maxCollectionItems,
-  removeCollectionItems,
-  reorderCollectionItems,
-  visibleItems,
-} from '../../domain/collections.ts';
+import { addCollectionItems, itemOrder, maxCollectionItems, removeCollectionItems, reorderCollectionItems, visibleItems } from '../../domain/collections.ts';
 import { builder } from '../builder.ts';
 import { CollectionAssetRef } from './asset.ts';
 import { AssetPage, pageArgs, workspaceOf } from './asset-queries.ts';

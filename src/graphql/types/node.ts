@@ -41,7 +41,10 @@ async function loadNodes(ids: readonly string[], ctx: Context, info: GraphQLReso
       ? ctx.db.asset.findMany({ ...queryFromInfo({ context: ctx, info, typeName: 'Asset' }), where: { ...visibleAssets(workspaceId), id: { in: wanted } } })
       : [],
     wanted.length && can('read:libraries')
-      ? ctx.db.library.findMany({ ...queryFromInfo({ context: ctx, info, typeName: 'Library' }), where: { ...visibleLibraries(workspaceId), id: { in: wanted } } })
+      ? ctx.db.library.findMany({
+          ...queryFromInfo({ context: ctx, info, typeName: 'Library' }),
+          where: { ...visibleLibraries(workspaceId), id: { in: wanted } },
+        })
       : [],
   ]);
   const byId = new Map<string, { id: string }>([...assets, ...libraries].map((node) => [node.id, node]));

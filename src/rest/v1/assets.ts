@@ -84,7 +84,25 @@ const RestoreAssetOperation = fixedOperation(
   `),
 );
 
-type AnyAsset = Partial<Record<keyof RestAssetFragment | 'filePath' | 'fileSize' | 'mimeType' | 'checksumSha256' | 'thumbnailPath' | 'pageCount' | 'wordCount' | 'width' | 'height' | 'durationSeconds' | 'externalUrl' | 'videoEmbed' | 'repositoryUrl', unknown>>;
+type AnyAsset = Partial<
+  Record<
+    | keyof RestAssetFragment
+    | 'filePath'
+    | 'fileSize'
+    | 'mimeType'
+    | 'checksumSha256'
+    | 'thumbnailPath'
+    | 'pageCount'
+    | 'wordCount'
+    | 'width'
+    | 'height'
+    | 'durationSeconds'
+    | 'externalUrl'
+    | 'videoEmbed'
+    | 'repositoryUrl',
+    unknown
+  >
+>;
 
 /** The spec's asset: snake_case, every field present, null where it does not apply. */
 export function toRestAsset(asset: RestAssetFragment) {

@@ -95,7 +95,10 @@ export async function downloadRoutes(app: FastifyInstance, { db, files }: FileRo
     }
     reply.header('content-type', download.mimeType);
     if (range) {
-      reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${download.size}`).header('content-length', range.end - range.start + 1);
+      reply
+        .status(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${download.size}`)
+        .header('content-length', range.end - range.start + 1);
     } else {
       reply.status(200).header('content-length', download.size);
     }

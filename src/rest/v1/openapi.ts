@@ -23,12 +23,20 @@ const errorResponse = (status: keyof typeof restErrors, description: string, exa
 
 const responses = {
   400: errorResponse(400, 'A parameter or body field is invalid (`field` names it), or the body is not valid JSON.', 'Title is required'),
-  401: errorResponse(401, 'No key, or an unknown, revoked or expired key (the same answer for all).', 'A valid API key is required (Authorization: Bearer <key>)'),
+  401: errorResponse(
+    401,
+    'No key, or an unknown, revoked or expired key (the same answer for all).',
+    'A valid API key is required (Authorization: Bearer <key>)',
+  ),
   403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have write:assets scope'),
   404: errorResponse(404, 'No such asset in your workspace (also for a malformed id).', 'Asset not found'),
   413: errorResponse(413, 'The body is larger than the limit (BODY_LIMIT_BYTES, default 1 MiB).', 'Request body is larger than 1048576 bytes'),
   415: errorResponse(415, 'The body is not sent as application/json.', 'Content-Type must be application/json'),
-  408: errorResponse(408, 'The body did not arrive within BODY_TIMEOUT_MS (default 10 s); the connection is closed.', 'The request body did not arrive within 10000 ms'),
+  408: errorResponse(
+    408,
+    'The body did not arrive within BODY_TIMEOUT_MS (default 10 s); the connection is closed.',
+    'The request body did not arrive within 10000 ms',
+  ),
   414: errorResponse(414, 'A path parameter is longer than the router accepts (100 characters).', 'The URL path is too long'),
   429: errorResponse(
     429,
@@ -73,9 +81,9 @@ const writeErrors = { ...readErrors, 408: responses[408], 413: responses[413], 4
 
 const binaryHeaders = {
   'Content-Length': { schema: { type: 'integer' }, description: 'Bytes in this response.' },
-  ETag: { schema: { type: 'string' }, description: 'The file\'s SHA-256 in quotes (strong validator; If-None-Match and If-Range use it).' },
+  ETag: { schema: { type: 'string' }, description: "The file's SHA-256 in quotes (strong validator; If-None-Match and If-Range use it)." },
   'Accept-Ranges': { schema: { const: 'bytes' } },
-  'Content-Disposition': { schema: { type: 'string' }, description: 'The uploaded file\'s name, RFC 6266 with an RFC 5987 `filename*` for non-ASCII names.' },
+  'Content-Disposition': { schema: { type: 'string' }, description: "The uploaded file's name, RFC 6266 with an RFC 5987 `filename*` for non-ASCII names." },
 };
 const binaryContent = { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } };
 
@@ -83,7 +91,11 @@ const binaryContent = { '*/*': { schema: { type: 'string', contentMediaType: 'ap
 function binaryRoute(what: 'file' | 'thumbnail', operationId: string, head: boolean) {
   const counted = what === 'file' ? ' A GET answered 200 adds one to `download_count` (atomically); HEAD, 304 and 206 do not.' : '';
   const answers: Record<string, unknown> = {
-    200: { description: `The ${what === 'file' ? 'file' : 'thumbnail (WebP, 320 px wide)'}, with its Content-Type.`, headers: binaryHeaders, ...(head ? {} : { content: binaryContent }) },
+    200: {
+      description: `The ${what === 'file' ? 'file' : 'thumbnail (WebP, 320 px wide)'}, with its Content-Type.`,
+      headers: binaryHeaders,
+      ...(head ? {} : { content: binaryContent }),
+    },
     206: {
       description: 'One byte range (Range: bytes=first-last, first-, -suffix). Several ranges are answered with the whole file (200).',
       headers: { ...binaryHeaders, 'Content-Range': { schema: { type: 'string' }, description: 'bytes first-last/size' } },
@@ -91,8 +103,11 @@ function binaryRoute(what: 'file' | 'thumbnail', operationId: string, head: bool
     },
     304: { description: 'If-None-Match matched the ETag.' },
     401: { ...responses[401], description: 'The asset is not public and no key was sent, or the key sent is not valid.' },
-    403: { ...responses[403], description: 'A key of the asset\'s workspace without read:assets, for an asset that is not public.' },
-    404: { ...responses[404], description: `No such asset${what === 'thumbnail' ? ' or no thumbnail' : ' or no file'}, or a private asset of another workspace.` },
+    403: { ...responses[403], description: "A key of the asset's workspace without read:assets, for an asset that is not public." },
+    404: {
+      ...responses[404],
+      description: `No such asset${what === 'thumbnail' ? ' or no thumbnail' : ' or no file'}, or a private asset of another workspace.`,
+    },
     416: {
       description: 'No byte of the file is in the range; Content-Range says `bytes */size`.',
       ...(head ? {} : { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }),
@@ -102,8 +117,7 @@ function binaryRoute(what: 'file' | 'thumbnail', operationId: string, head: bool
   return {
     operationId,
     summary: `${head ? 'Headers of' : 'Download'} an asset's ${what}`,
-    description:
-      'Public assets (`is_public`) need no key. Otherwise a key of the asset\'s workspace with `read:assets`.' + counted,
+    description: "Public assets (`is_public`) need no key. Otherwise a key of the asset's workspace with `read:assets`." + counted,
     security: [{}, { apiKey: [] }],
     parameters: [assetId],
     responses: answers,
@@ -131,7 +145,11 @@ const pageOf = (name: string) => ({
   type: 'object',
   additionalProperties: false,
   required: ['success', 'data', 'pagination'],
-  properties: { success: { const: true }, data: { type: 'array', items: { $ref: `#/components/schemas/${name}` } }, pagination: { $ref: '#/components/schemas/Pagination' } },
+  properties: {
+    success: { const: true },
+    data: { type: 'array', items: { $ref: `#/components/schemas/${name}` } },
+    pagination: { $ref: '#/components/schemas/Pagination' },
+  },
 });
 
 export const openApiDocument = {
@@ -280,7 +298,10 @@ export const openApiDocument = {
         description: 'A key of your workspace with scopes the calling key holds. The whole key (`key`) is in this answer only. Required scope: `admin:keys`.',
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateApiKey' } } } },
         responses: {
-          201: { description: 'The new key, with its secret.', content: { 'application/json': { schema: { $ref: '#/components/schemas/CreatedApiKeyEnvelope' } } } },
+          201: {
+            description: 'The new key, with its secret.',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/CreatedApiKeyEnvelope' } } },
+          },
           400: responses[400],
           401: responses[401],
           403: errorResponse(403, 'The key lacks the scope the route needs.', 'API key does not have admin:keys scope'),
@@ -393,7 +414,8 @@ export const openApiDocument = {
       delete: {
         operationId: 'deleteLibrary',
         summary: 'Delete a library',
-        description: 'Required scope: `write:libraries`. Deletes the library for good; its assets stay, in no library. Answers the library as it was, with `asset_count` 0 (its assets have left it).',
+        description:
+          'Required scope: `write:libraries`. Deletes the library for good; its assets stay, in no library. Answers the library as it was, with `asset_count` 0 (its assets have left it).',
         parameters: [libraryId],
         responses: { 200: json('LibraryEnvelope', 'The library that was deleted.'), ...readErrors, 404: libraryNotFound },
       },
@@ -417,9 +439,28 @@ export const openApiDocument = {
         type: 'object',
         additionalProperties: false,
         required: [
-          'id', 'title', 'slug', 'description', 'asset_type', 'file_path', 'file_size', 'mime_type', 'checksum_sha256',
-          'thumbnail_path', 'page_count', 'word_count', 'width', 'height', 'duration_seconds', 'external_url',
-          'video_embed', 'download_count', 'is_public', 'library_id', 'created_at', 'updated_at',
+          'id',
+          'title',
+          'slug',
+          'description',
+          'asset_type',
+          'file_path',
+          'file_size',
+          'mime_type',
+          'checksum_sha256',
+          'thumbnail_path',
+          'page_count',
+          'word_count',
+          'width',
+          'height',
+          'duration_seconds',
+          'external_url',
+          'video_embed',
+          'download_count',
+          'is_public',
+          'library_id',
+          'created_at',
+          'updated_at',
         ],
         properties: {
           id: { type: 'string', format: 'uuid' },
@@ -488,7 +529,7 @@ export const openApiDocument = {
         properties: {
           id: { type: 'string', format: 'uuid' },
           name: { type: 'string', maxLength: maxLibraryNameLength },
-          slug: { type: 'string', description: 'Unique among the workspace\'s libraries, derived from the name at creation.' },
+          slug: { type: 'string', description: "Unique among the workspace's libraries, derived from the name at creation." },
           description: nullable('string'),
           asset_count: { type: 'integer', minimum: 0, description: 'Assets (not deleted) in the library.' },
           created_at: { type: 'string', format: 'date-time' },
