@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
@@ -17,6 +19,8 @@ declare module 'fastify' {
 
 /** Routes that are neither limited nor authenticated: probes, and the API's own documentation. */
 const openPaths = /^\/(healthz|readyz|api\/v1\/docs(\/|$)|api\/v1\/openapi\.json$|graphql\/possible-types\.json$)/;
+/** How long a start waits for Redis before serving with limits open (a warning says so). */
+const redisConnectWaitMs = 3000;
 const bucketOf = Symbol('rateLimitBucket');
 type BucketedRequest = FastifyRequest & { [bucketOf]?: string };
 
@@ -38,7 +42,7 @@ type BucketedRequest = FastifyRequest & { [bucketOf]?: string };
 export async function addAccessControl(app: FastifyInstance, config: Config, authenticate: Authenticate) {
   app.decorateRequest('principal', null);
   const limitsOn = config.rateLimitPerMinute > 0;
-  const redis = config.redisUrl ? connectRedis(app, config) : undefined;
+  const redis = config.redisUrl ? await connectRedis(app, config) : undefined;
   if (limitsOn) {
     await app.register(rateLimit, { global: false, redis, nameSpace: `${config.redisKeyPrefix}rate:`, skipOnError: true });
   }
@@ -87,9 +91,11 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
 /**
  * Redis: the rate-limit counters, and revocations announced to every gateway process (each
  * forgets the key at once instead of after KEY_CACHE_TTL_MS). No offline queue: with Redis away
- * a rate-limit check fails at once and the limits fail open (skipOnError).
+ * a rate-limit check fails at once and the limits fail open (skipOnError). So the app waits for
+ * Redis before it serves (up to redisConnectWaitMs): otherwise the first requests after a start
+ * would pass uncounted.
  */
-function connectRedis(app: FastifyInstance, config: Config): Redis {
+async function connectRedis(app: FastifyInstance, config: Config): Promise<Redis> {
   const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
   const redis = new Redis(config.redisUrl!, options);
   const subscriber = new Redis(config.redisUrl!, options);
@@ -106,6 +112,7 @@ function connectRedis(app: FastifyInstance, config: Config): Redis {
   subscriber.on('message', (_channel, keyId) => keyRevocations.emit('revoked', keyId));
   const publish = (keyId: string) => void redis.publish(channel, keyId).catch(warn);
   keyRevocations.on('announced', publish);
+  await Promise.race([once(redis, 'ready'), setTimeout(redisConnectWaitMs, undefined, { ref: false })]).catch(warn);
   app.addHook('onClose', async () => {
     keyRevocations.off('announced', publish);
     await Promise.all([redis.quit(), subscriber.quit()].map((closing) => closing.catch(() => {})));

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import { useTestApp } from '../helpers/app.ts';
+import { openTestDatabase } from '../helpers/database.ts';
 import { finished, freePort, startTs, waitForOutput } from '../helpers/process.ts';
 import { rest } from '../helpers/rest.ts';
 
@@ -99,7 +102,7 @@ async function redisAnswers(): Promise<boolean> {
   }
 }
 
-describe('two gateway processes sharing Redis', () => {
+describe('rate limits in Redis', () => {
   let available = false;
   const dirs: string[] = [];
   beforeAll(async () => {
@@ -109,6 +112,24 @@ describe('two gateway processes sharing Redis', () => {
   });
   afterAll(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('count from the first request after a start (the app waits for Redis before serving)', async (ctx) => {
+    if (!available) return ctx.skip();
+    const database = await openTestDatabase();
+    const dataDir = await mkdtemp(join(tmpdir(), 'assets-gateway-rl-'));
+    dirs.push(dataDir);
+    const env = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `agw-test-${randomBytes(4).toString('hex')}:`, RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1' };
+    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env }), db: database.db });
+    try {
+      // Before the fix, Redis was still connecting here: the check failed open and counted nothing.
+      const statuses = [];
+      for (let i = 0; i < 2; i++) statuses.push((await app.inject({ method: 'GET', url: '/api/v1/assets' })).statusCode);
+      expect(statuses).toEqual([401, 429]);
+    } finally {
+      await app.close();
+      await database.close();
+    }
   });
 
   it('count one budget per client across both', { timeout: 300_000 }, async (ctx) => {
