@@ -38,9 +38,10 @@ const singleSchemaIntrospection: ValidationRule = (context) => {
 /**
  * The operation limits (graphql-armor), as validation rules: yoga and the JSON POST path add them
  * to graphql-js's own, and each refusal has its own code. Aliases and directives are counted in
- * introspection too. Depth and cost leave introspection out: the standard introspection query
- * (GraphiQL, codegen) is 21 levels deep and costs ~87,000 by these weights, and it needs a key, is
- * parsed under the token limit, and may select `__schema` only once.
+ * introspection too, and depth and cost count `__type`. They leave `__schema` out: the standard
+ * introspection query (GraphiQL, codegen) is 21 levels deep and costs ~87,000 by these weights; it
+ * needs a key, is parsed under the token limit, may select `__schema` only once, and graphql-js's
+ * MaxIntrospectionDepthRule bounds its nesting.
  */
 export function queryLimitRules(config: Limits): ValidationRule[] {
   return [

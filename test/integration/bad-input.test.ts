@@ -363,6 +363,18 @@ const cases: Case[] = [
     expect: { face: 'graphql', status: 200, code: 'QUERY_ALIAS_LIMIT', message: /Aliases limit of 15/ },
   },
   {
+    // Only __schema is left out of depth and cost: __type is counted like any field.
+    name: 'GraphQL: __type nested past the depth limit',
+    request: op(`{ __type(name: "Asset") { ${'fields { type { '.repeat(5)}name${' } }'.repeat(5)} } }`),
+    expect: { face: 'graphql', status: 200, code: 'QUERY_DEPTH_LIMIT' },
+  },
+  {
+    // Inside __schema, graphql-js's own MaxIntrospectionDepthRule bounds the nesting of fields, interfaces and possible types.
+    name: 'GraphQL: __schema nesting fields in fields',
+    request: op(`{ __schema { types { ${'fields { type { '.repeat(4)}name${' } }'.repeat(4)} } } }`),
+    expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Maximum introspection depth exceeded/ },
+  },
+  {
     name: 'GraphQL: over the token limit',
     request: op(`{ assets { total ${'__typename '.repeat(2000)}} }`),
     expect: { face: 'graphql', status: 200, code: 'GRAPHQL_PARSE_FAILED', message: /2000 tokens/ },
