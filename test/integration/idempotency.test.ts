@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { expectData, graphql, useTestApp } from '../helpers/app.ts';
 import { openTestDatabase, serverUrl } from '../helpers/database.ts';
+import { makePdf, multipartBody } from '../helpers/files.ts';
 import { finished, freePort, startTs, waitForOutput } from '../helpers/process.ts';
 import { rest } from '../helpers/rest.ts';
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
@@ -78,20 +80,32 @@ describe('Idempotency-Key', () => {
 
   it('answers 409 to a retry while the first is in flight, and never creates twice', async () => {
     const key = await t.newKey();
-    const body = { title: 'Concurrent', asset_type: 'link', external_url: 'https://example.com/a' };
-    const answers = await Promise.all(Array.from({ length: 8 }, () => post(key, 'burst', body)));
-    const statuses = answers.map((answer) => answer.status);
-    expect(statuses).toContain(201);
-    expect(statuses).toContain(409);
-    expect(statuses.every((status) => status === 201 || status === 409)).toBe(true);
-    for (const answer of answers.filter((a) => a.status === 409)) {
-      expect(answer.body).toEqual({
-        error: 'Conflict',
-        message: 'A request with this idempotency key is still in progress; retry once it has finished',
-      });
+    // A create that takes a while: a long PDF is read (pages, words, a thumbnail) before the asset exists.
+    const pdf = await makePdf(Array.from({ length: 60 }, (_, page) => Array.from({ length: 30 }, (_, line) => `Page ${page} line ${line} of a long report`)));
+    const { payload, contentType } = multipartBody([{ name: 'file', filename: 'long.pdf', content: pdf }]);
+    const uploaded = await rest(t.app, key, 'post', '/api/v1/uploads', { payload, headers: { 'content-type': contentType } });
+    const body = { title: 'Long report', asset_type: 'pdf', file_path: uploaded.body.data.file_path };
+    let settled = false;
+    const first = post(key, 'slow', body).finally(() => (settled = true));
+    const retries = [];
+    while (!settled) {
+      retries.push(await post(key, 'slow', body));
+      await setTimeout(20);
     }
-    expect(new Set(answers.filter((a) => a.status === 201).map((a) => a.body.data.id)).size).toBe(1);
+    const created = await first;
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(retries.map((retry) => retry.status)).toContain(409);
+    for (const retry of retries) {
+      if (retry.status === 201) expect(retry.body.data.id).toBe(created.body.data.id);
+      else
+        expect(retry.body).toEqual({
+          error: 'Conflict',
+          message: 'A request with this idempotency key is still in progress; retry once it has finished',
+        });
+    }
+    expect((await post(key, 'slow', body)).body.data.id).toBe(created.body.data.id);
     expect(await total(key)).toBe(1);
+    console.log(`${retries.filter((retry) => retry.status === 409).length} retries answered 409 while the first create ran`);
   });
 
   it('answers 409 once the asset it created has been deleted, and the same asset once restored', async () => {
