@@ -45,7 +45,13 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
   logRequests(app);
 
   // Browsers may call both faces from any origin: keys travel in a header, never in cookies.
-  await app.register(cors, { origin: '*', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600 });
+  await app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    // Headers a browser app must be able to read: limits and retries, and a download's name, validator and range.
+    exposedHeaders: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'ETag', 'Content-Disposition', 'Content-Range'],
+    maxAge: 600,
+  });
   // Multipart bodies are left unread until a handler streams them: /api/v1/uploads through
   // @fastify/multipart, /graphql through yoga (the GraphQL multipart request spec).
   await app.register(multipart);

@@ -2,9 +2,16 @@ import { Prisma } from '../generated/prisma/client.ts';
 
 /** The Prisma errors the domain expects and answers in its own terms. */
 
-/** A unique constraint refused the row (e.g. a slug taken meanwhile). */
-export function isUniqueClash(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+/**
+ * A unique constraint refused the row (e.g. a slug taken meanwhile); with `column`, only a
+ * constraint on that column (the driver adapters name the constraint's columns).
+ */
+export function isUniqueClash(error: unknown, column?: string): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')) return false;
+  if (!column) return true;
+  const fields = (error.meta as { driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } | undefined)?.driverAdapterError?.cause?.constraint
+    ?.fields;
+  return fields?.includes(column) ?? false;
 }
 
 /** Prisma's "the row to update or delete was not found". */

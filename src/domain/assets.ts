@@ -9,6 +9,7 @@ import type { Files } from './files/index.ts';
 import { isUuid } from './ids.ts';
 import { joiningLibrary, libraryToJoin } from './libraries.ts';
 import { applyPatch } from './patch.ts';
+import { createOnce, idempotencyOf } from './idempotency.ts';
 import { insertWithUniqueSlug, slugBase } from './slugs.ts';
 import { checkText } from './text.ts';
 
@@ -219,11 +220,37 @@ type AssetQuery = { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude }
 /**
  * Creates an asset with a slug unique in its workspace (./slugs.ts), in a library if one is given,
  * from an upload if a file path is given: the file is read (metadata, thumbnail) before the asset
- * exists, and a file that fails creates nothing.
+ * exists, and a file that fails creates nothing. With an idempotency key, at most once
+ * (./idempotency.ts): a retry answers the asset the first attempt created.
  */
-export async function createAsset(db: Db, workspaceId: string, input: NewAsset, query: AssetQuery, files: Files) {
+export async function createAsset(db: Db, workspaceId: string, input: NewAsset, query: AssetQuery, files: Files, idempotencyKey?: string | null) {
   const data = validateNewAsset(input);
-  const libraryId = await libraryToJoin(db, workspaceId, input.libraryId);
+  const idempotency = idempotencyOf(idempotencyKey, input);
+  return createOnce(
+    workspaceId,
+    idempotency,
+    {
+      findEarlier: (key) =>
+        db.asset.findFirst({ where: { workspaceId, idempotencyKey: key }, select: { id: true, idempotencyFingerprint: true, deletedAt: true } }),
+      create: () =>
+        insertAsset(
+          db,
+          workspaceId,
+          { ...data, idempotencyKey: idempotency?.key, idempotencyFingerprint: idempotency?.fingerprint },
+          input.libraryId,
+          query,
+          files,
+        ),
+      load: (id) => db.asset.findUniqueOrThrow({ ...query, where: { id } }),
+    },
+    'asset',
+  );
+}
+
+type NewAssetColumns = ReturnType<typeof validateNewAsset> & { idempotencyKey?: string; idempotencyFingerprint?: string };
+
+async function insertAsset(db: Db, workspaceId: string, data: NewAssetColumns, libraryIdInput: string | null | undefined, query: AssetQuery, files: Files) {
+  const libraryId = await libraryToJoin(db, workspaceId, libraryIdInput);
   const file = data.filePath !== null ? await prepareFile(db, files, workspaceId, data.assetType, data.filePath) : null;
   try {
     return await joiningLibrary(
@@ -243,7 +270,7 @@ export async function createAsset(db: Db, workspaceId: string, input: NewAsset, 
 function createWithFile(
   db: Db,
   file: PreparedFile,
-  data: ReturnType<typeof validateNewAsset> & { slug: string; workspaceId: string; libraryId: string | null | undefined },
+  data: NewAssetColumns & { slug: string; workspaceId: string; libraryId: string | null | undefined },
   query: AssetQuery,
 ) {
   return db.$transaction(async (tx) => {

@@ -27,3 +27,11 @@ export class TooLargeError extends Error {
     this.name = 'TooLargeError';
   }
 }
+
+/** The request cannot be served in the resource's present state (REST: 409). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}

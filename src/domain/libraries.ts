@@ -4,6 +4,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import { NotFoundError, ValidationError } from './errors.ts';
 import { isUuid } from './ids.ts';
 import { applyPatch } from './patch.ts';
+import { createOnce, idempotencyOf } from './idempotency.ts';
 import { insertWithUniqueSlug, slugBase } from './slugs.ts';
 
 /** The rules of libraries: named groups of assets in a workspace. */
@@ -37,15 +38,36 @@ export function validateLibrary(input: NewLibrary) {
   return { name, description: input.description?.trim() || null };
 }
 
-/** Creates a library; its slug comes from the name, unique among the workspace's libraries. */
-export function createLibrary(db: Db, workspaceId: string, input: NewLibrary, query: LibraryQuery = {}) {
+/**
+ * Creates a library; its slug comes from the name, unique among the workspace's libraries. With
+ * an idempotency key, at most once (./idempotency.ts).
+ */
+export function createLibrary(db: Db, workspaceId: string, input: NewLibrary, query: LibraryQuery = {}, idempotencyKey?: string | null) {
   const data = validateLibrary(input);
-  return insertWithUniqueSlug(
-    db,
+  const idempotency = idempotencyOf(idempotencyKey, input);
+  return createOnce(
     workspaceId,
-    slugBase(data.name, 'library'),
-    (slug) => db.library.create({ ...query, data: { ...data, slug, workspaceId } }),
-    'library:',
+    idempotency,
+    {
+      findEarlier: (key) =>
+        db.library.findFirst({ where: { workspaceId, idempotencyKey: key }, select: { id: true, idempotencyFingerprint: true } }).then(
+          (earlier) => earlier && { ...earlier, deletedAt: null }, // a deleted library is gone, and its key with it
+        ),
+      create: () =>
+        insertWithUniqueSlug(
+          db,
+          workspaceId,
+          slugBase(data.name, 'library'),
+          (slug) =>
+            db.library.create({
+              ...query,
+              data: { ...data, slug, workspaceId, idempotencyKey: idempotency?.key, idempotencyFingerprint: idempotency?.fingerprint },
+            }),
+          'library:',
+        ),
+      load: (id) => db.library.findUniqueOrThrow({ ...query, where: { id } }),
+    },
+    'library',
   );
 }
 

@@ -42,7 +42,7 @@ export async function insertWithUniqueSlug<T>(
     try {
       return await insert(slug);
     } catch (error) {
-      if (!isUniqueClash(error) || attempt > maxSlugAttempts) throw error;
+      if (!isUniqueClash(error, 'slug') || attempt > maxSlugAttempts) throw error;
     }
   }
 }

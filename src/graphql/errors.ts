@@ -1,6 +1,6 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { NotFoundError, TooLargeError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, TooLargeError, ValidationError } from '../domain/errors.ts';
 
 /**
  * Error codes in `extensions.code`, the one vocabulary both faces speak:
@@ -12,6 +12,7 @@ export const ErrorCode = {
   badUserInput: 'BAD_USER_INPUT',
   notFound: 'NOT_FOUND',
   tooLarge: 'PAYLOAD_TOO_LARGE',
+  conflict: 'CONFLICT',
   badRequest: 'BAD_REQUEST',
   internal: 'INTERNAL_SERVER_ERROR',
   depthLimit: 'QUERY_DEPTH_LIMIT',
@@ -45,16 +46,15 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
       extensions: { code: ErrorCode.badUserInput, field: original.field },
     });
   }
-  // The connection arguments Pothos checks: `first: -1`, a cursor that does not decode.
+  // The connection arguments Pothos checks: `first: -1`, a malformed cursor, first and last both given.
   if (original instanceof PothosValidationError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.badUserInput } });
   }
   if (original instanceof TooLargeError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.tooLarge } });
   }
-  // Connection arguments Pothos refuses: a malformed cursor, first and last both given …
-  if (original instanceof PothosValidationError) {
-    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.badUserInput } });
+  if (original instanceof ConflictError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.conflict } });
   }
   if (original instanceof NotFoundError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.notFound } });

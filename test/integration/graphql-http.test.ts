@@ -428,14 +428,22 @@ describe('/graphql answers the same whether the JSON POST path or yoga serves it
       const preflight = await t.app.inject({
         method: 'OPTIONS',
         url,
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+        headers: {
+          origin: 'https://app.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type, idempotency-key',
+        },
       });
       expect(preflight.statusCode, url).toBe(204);
       expect(preflight.headers['access-control-allow-origin']).toBe('*');
-      expect(preflight.headers['access-control-allow-headers']).toBe('authorization, content-type');
+      expect(preflight.headers['access-control-allow-headers']).toBe('authorization, content-type, idempotency-key');
     }
     const response = await post({ query: '{ assets { total } }' }, { ...auth(() => readKey), origin: 'https://app.example' });
     expect(response.headers['access-control-allow-origin']).toBe('*');
+    // A browser app may read the headers it needs: rate limits, retries, and a download's name and validators.
+    expect(String(response.headers['access-control-expose-headers']).split(/,\s*/)).toEqual(
+      expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'ETag', 'Content-Disposition', 'Content-Range']),
+    );
     expect(response.json()).toEqual({ data: { assets: { total: 3 } } });
   });
 });

@@ -199,13 +199,25 @@ const UpdateAssetInput = builder.inputType('UpdateAssetInput', {
   }),
 });
 
+/** What the `idempotencyKey` argument of a create does (domain/idempotency.ts); REST's Idempotency-Key header. */
+export function idempotencyKeyDescription(noun: string) {
+  return (
+    `Makes a retry safe: the same key with the same input answers the ${noun} the first call created, never a second one; ` +
+    'the key with another input is BAD_USER_INPUT, and CONFLICT while the first call is still running. 1 to 255 visible ASCII ' +
+    "characters, unique per workspace (e.g. a UUID). REST's Idempotency-Key header."
+  );
+}
+
 builder.mutationFields((t) => ({
   createAsset: t.prismaField({
     type: AssetInterface,
     description: 'Creates an asset in your workspace.',
     authScopes: scopeRule('Mutation', 'createAsset'),
-    args: { input: t.arg({ type: CreateAssetInput, required: true }) },
-    resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query, ctx.files),
+    args: {
+      input: t.arg({ type: CreateAssetInput, required: true }),
+      idempotencyKey: t.arg.string({ required: false, description: idempotencyKeyDescription('asset') }),
+    },
+    resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query, ctx.files, args.idempotencyKey),
   }),
   updateAsset: t.prismaField({
     type: AssetInterface,

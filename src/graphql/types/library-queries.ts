@@ -4,7 +4,16 @@ import { isUuid } from '../../domain/ids.ts';
 import { createLibrary, deleteLibrary, libraryOrder, maxLibraryNameLength, updateLibrary, visibleLibraries } from '../../domain/libraries.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
-import { AssetPage, assetListArgs, assetListRequest, offsetPageFields, pageArgs, workspaceOf, type OffsetPage } from './asset-queries.ts';
+import {
+  AssetPage,
+  assetListArgs,
+  idempotencyKeyDescription,
+  assetListRequest,
+  offsetPageFields,
+  pageArgs,
+  workspaceOf,
+  type OffsetPage,
+} from './asset-queries.ts';
 import { LibraryRef } from './library.ts';
 
 /**
@@ -122,8 +131,11 @@ builder.mutationFields((t) => ({
     type: LibraryRef,
     description: 'Creates a library in your workspace; its slug comes from the name.',
     authScopes: scopeRule('Mutation', 'createLibrary'),
-    args: { input: t.arg({ type: CreateLibraryInput, required: true }) },
-    resolve: (query, _root, args, ctx) => createLibrary(ctx.db, workspaceOf(ctx), args.input, query),
+    args: {
+      input: t.arg({ type: CreateLibraryInput, required: true }),
+      idempotencyKey: t.arg.string({ required: false, description: idempotencyKeyDescription('library') }),
+    },
+    resolve: (query, _root, args, ctx) => createLibrary(ctx.db, workspaceOf(ctx), args.input, query, args.idempotencyKey),
   }),
   updateLibrary: t.prismaField({
     type: LibraryRef,

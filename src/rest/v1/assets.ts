@@ -5,7 +5,7 @@ import { fixedOperation } from '../../graphql/execute.ts';
 import { restEnumValue } from '../../graphql/enums.ts';
 import { toGraphQLEnum } from './enums.ts';
 import { sendError, sendGraphQLError } from './errors.ts';
-import { jsonObjectBody, listEnvelope, queryValue, writableInput, type Shim } from './shim.ts';
+import { idempotencyKeyHeader, jsonObjectBody, listEnvelope, queryValue, writableInput, type Shim } from './shim.ts';
 
 /**
  * /api/v1/assets: each route runs one fixed GraphQL operation against the schema and reshapes
@@ -54,8 +54,8 @@ const GetAssetOperation = fixedOperation(
 
 const CreateAssetOperation = fixedOperation(
   graphql(`
-    mutation RestCreateAsset($input: CreateAssetInput!) {
-      createAsset(input: $input) { ...RestAsset }
+    mutation RestCreateAsset($input: CreateAssetInput!, $idempotencyKey: String) {
+      createAsset(input: $input, idempotencyKey: $idempotencyKey) { ...RestAsset }
     }
   `),
 );
@@ -180,7 +180,7 @@ export function assetRoutes(app: FastifyInstance, shim: Shim) {
   app.post('/assets', async (req, reply) => {
     const body = jsonObjectBody(req, reply);
     if (!body) return reply;
-    const result = await shim.run(req, CreateAssetOperation, { input: assetInput(body) });
+    const result = await shim.run(req, CreateAssetOperation, { input: assetInput(body), idempotencyKey: idempotencyKeyHeader(req) });
     if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
     return reply.status(201).send({ success: true, data: toRestAsset(result.data.createAsset) });
   });

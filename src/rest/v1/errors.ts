@@ -42,6 +42,7 @@ const statusByCode: Record<string, RestStatus> = {
   [ErrorCode.forbidden]: 403,
   [ErrorCode.notFound]: 404,
   [ErrorCode.tooLarge]: 413,
+  [ErrorCode.conflict]: 409,
 };
 
 /** The REST answer to a failed GraphQL operation: its first error, by code, field renamed. */

@@ -4,7 +4,7 @@ import type { RestLibraryFragment } from '../../generated/graphql/graphql.ts';
 import { fixedOperation } from '../../graphql/execute.ts';
 import { assetListVariables, toRestAsset } from './assets.ts';
 import { sendError, sendGraphQLError } from './errors.ts';
-import { jsonObjectBody, listEnvelope, queryValue, writableInput, type Shim } from './shim.ts';
+import { idempotencyKeyHeader, jsonObjectBody, listEnvelope, queryValue, writableInput, type Shim } from './shim.ts';
 
 /** /api/v1/libraries: each route runs one fixed GraphQL operation, like ./assets.ts. */
 
@@ -35,8 +35,8 @@ const GetLibraryOperation = fixedOperation(
 
 const CreateLibraryOperation = fixedOperation(
   graphql(`
-    mutation RestCreateLibrary($input: CreateLibraryInput!) {
-      createLibrary(input: $input) { ...RestLibrary }
+    mutation RestCreateLibrary($input: CreateLibraryInput!, $idempotencyKey: String) {
+      createLibrary(input: $input, idempotencyKey: $idempotencyKey) { ...RestLibrary }
     }
   `),
 );
@@ -95,7 +95,10 @@ export function libraryRoutes(app: FastifyInstance, shim: Shim) {
   app.post('/libraries', async (req, reply) => {
     const body = jsonObjectBody(req, reply);
     if (!body) return reply;
-    const result = await shim.run(req, CreateLibraryOperation, { input: writableInput(body, writableFields) as never });
+    const result = await shim.run(req, CreateLibraryOperation, {
+      input: writableInput(body, writableFields) as never,
+      idempotencyKey: idempotencyKeyHeader(req),
+    });
     if (result.errors?.length || !result.data) return sendGraphQLError(reply, result.errors ?? []);
     return reply.status(201).send({ success: true, data: toRestLibrary(result.data.createLibrary) });
   });

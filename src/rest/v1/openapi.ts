@@ -46,6 +46,22 @@ const responses = {
   500: errorResponse(500, 'Something went wrong on our side; never with internals.', 'An unexpected error occurred'),
 };
 
+/** The Idempotency-Key header of the creates (README: Retrying a create safely). */
+const idempotencyKey = (noun: string) => ({
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+  description:
+    `Makes a retry safe: the same key with the same body answers 201 with the ${noun} the first request created, never a ` +
+    'second one (also after a crash, if the first was committed). The key with another body answers 400 (`field` ' +
+    `\`Idempotency-Key\`); while the first request is still running, 409. Keys are unique per workspace and kept as long as the ${noun}.`,
+});
+const idempotencyConflict = errorResponse(
+  409,
+  'A request with the same Idempotency-Key is still in progress, or the asset it created has been deleted since.',
+  'A request with this idempotency key is still in progress; retry once it has finished',
+);
 const libraryNotFound = errorResponse(404, 'No such library in your workspace (also for a malformed id).', 'Library not found');
 const collectionNotFound = errorResponse(404, 'No such collection (an asset of type collection) in your workspace.', 'Collection not found');
 
@@ -188,6 +204,7 @@ export const openApiDocument = {
         description:
           'Required scope: `write:assets`. Read-only fields in the body (`id`, `slug`, `download_count` …) are ignored. ' +
           '`library_id` puts the asset in a library of your workspace.',
+        parameters: [idempotencyKey('asset')],
         requestBody: {
           required: true,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateAsset' } } },
@@ -201,6 +218,7 @@ export const openApiDocument = {
           401: responses[401],
           403: responses[403],
           408: responses[408],
+          409: idempotencyConflict,
           413: responses[413],
           415: responses[415],
           429: responses[429],
@@ -391,8 +409,9 @@ export const openApiDocument = {
         operationId: 'createLibrary',
         summary: 'Create a library',
         description: 'Required scope: `write:libraries`. The slug comes from the name, unique among your libraries.',
+        parameters: [idempotencyKey('library')],
         requestBody: jsonBody('CreateLibrary'),
-        responses: { 201: json('LibraryEnvelope', 'The new library.'), ...writeErrors },
+        responses: { 201: json('LibraryEnvelope', 'The new library.'), ...writeErrors, 409: idempotencyConflict },
       },
     },
     '/libraries/{library_id}': {

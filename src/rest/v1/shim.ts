@@ -60,6 +60,12 @@ export function writableInput(body: Record<string, unknown>, fields: Record<stri
   return input;
 }
 
+/** The Idempotency-Key header of a create, as the schema's `idempotencyKey` argument (checked there). */
+export function idempotencyKeyHeader(req: FastifyRequest): string | undefined {
+  const value = req.headers['idempotency-key'];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 /** The list envelope: `data` and the contract's `pagination`. */
 export function listEnvelope<T, R>(page: { page: number; perPage: number; total: number; totalPages: number; items: T[] }, toRest: (item: T) => R) {
   return {
