@@ -15,7 +15,8 @@ import { graphql as gql } from '../../src/generated/graphql/index.ts';
  * Idempotent creates: the same Idempotency-Key (REST) or idempotencyKey (GraphQL) with the same
  * input answers the asset the first request created; never a second asset, not even after kill -9.
  */
-const t = useTestApp();
+// Extraction gets a generous deadline here: one test needs a create that takes a while, even on a busy machine.
+const t = useTestApp({ EXTRACT_TIMEOUT_MS: '60000' });
 const post = (key: string, idempotencyKey: string | undefined, json: unknown) =>
   rest(t.app, key, 'post', '/api/v1/assets', { json, headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey } });
 const total = async (key: string) => (await rest(t.app, key, 'get', '/api/v1/assets')).body.pagination.total;
@@ -80,8 +81,8 @@ describe('Idempotency-Key', () => {
 
   it('answers 409 to a retry while the first is in flight, and never creates twice', async () => {
     const key = await t.newKey();
-    // A create that takes a while: a long PDF is read (pages, words, a thumbnail) before the asset exists.
-    const pdf = await makePdf(Array.from({ length: 60 }, (_, page) => Array.from({ length: 30 }, (_, line) => `Page ${page} line ${line} of a long report`)));
+    // A create that takes a while: a 30-page PDF is read (pages, words, a thumbnail) before the asset exists.
+    const pdf = await makePdf(Array.from({ length: 30 }, (_, page) => Array.from({ length: 30 }, (_, line) => `Page ${page} line ${line} of a long report`)));
     const { payload, contentType } = multipartBody([{ name: 'file', filename: 'long.pdf', content: pdf }]);
     const uploaded = await rest(t.app, key, 'post', '/api/v1/uploads', { payload, headers: { 'content-type': contentType } });
     const body = { title: 'Long report', asset_type: 'pdf', file_path: uploaded.body.data.file_path };
