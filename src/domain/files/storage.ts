@@ -22,8 +22,11 @@ export interface ByteRange {
  * an S3-compatible store can implement the same interface without touching routes or resolvers.
  */
 export interface FileStorage {
-  /** Streams `source` to `key`, measuring size and SHA-256 on the way; nothing is left behind if it fails. */
-  put(key: string, source: Readable | AsyncIterable<Buffer>, observe?: Transform[]): Promise<StoredFile>;
+  /**
+   * Streams `source` to `key`, measuring size and SHA-256 on the way; nothing is left behind if it fails.
+   * `observe` sees every chunk as it passes, with the size so far; if it throws, the put fails with that error.
+   */
+  put(key: string, source: Readable | AsyncIterable<Buffer>, observe?: (chunk: Buffer, sizeSoFar: number) => void): Promise<StoredFile>;
   open(key: string, range?: ByteRange): Readable;
   stat(key: string): Promise<{ size: number } | null>;
   delete(key: string): Promise<void>;
@@ -33,12 +36,23 @@ export interface FileStorage {
   removeStaleTemporary(olderThanMs: number): Promise<number>;
 }
 
-/** Counts bytes and hashes them as they pass. */
+/**
+ * Counts bytes, hashes them and shows them to `observe` as they pass: one stream stage for all
+ * three, since every stage a chunk crosses costs CPU per chunk (bench/RESULTS.md, uploads).
+ */
 class Measure extends Transform {
   size = 0;
   readonly hash = createHash('sha256');
+  constructor(private readonly observe?: (chunk: Buffer, sizeSoFar: number) => void) {
+    super();
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
     this.size += chunk.length;
+    try {
+      this.observe?.(chunk, this.size);
+    } catch (error) {
+      return done(error as Error);
+    }
     this.hash.update(chunk);
     done(null, chunk);
   }
@@ -58,20 +72,15 @@ export function localDiskStorage(root: string): FileStorage {
   };
 
   return {
-    async put(key, source, observe = []) {
+    async put(key, source, observe) {
       const target = pathOf(key);
       await mkdir(tmpDir, { recursive: true });
       await mkdir(dirname(target), { recursive: true });
       const temp = join(tmpDir, randomUUID());
-      const measure = new Measure();
+      const measure = new Measure(observe);
       try {
         // flush: the bytes are on disk (fsync) before the file gets its name, so a crash never leaves a partial file under a key.
-        await pipeline([
-          source instanceof Readable ? source : Readable.from(source),
-          measure,
-          ...observe,
-          createWriteStream(temp, { flags: 'wx', flush: true }),
-        ]);
+        await pipeline([source instanceof Readable ? source : Readable.from(source), measure, createWriteStream(temp, { flags: 'wx', flush: true })]);
         await rename(temp, target);
       } catch (error) {
         await rm(temp, { force: true });
