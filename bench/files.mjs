@@ -25,6 +25,12 @@ const freePort = () =>
     });
   });
 
+/** CPU seconds (user + system) the process `pid` has used. */
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 /** Samples `pid`'s RSS while `work` runs; returns its result and the peak. */
@@ -84,13 +90,24 @@ async function writeUpload(req, boundary) {
     await write(n === chunk.length ? chunk : chunk.subarray(0, n));
     sent += n;
   }
-  req.end(`\r\n--${boundary}--\r\n`);
+  await new Promise((resolve) => req.end(`\r\n--${boundary}--\r\n`, resolve));
+  lastByteSent = process.hrtime.bigint();
 }
+let lastByteSent = 0n;
 
+const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const dataDir = join(ROOT, 'bench/.data/files');
 rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
-const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', UPLOAD_LIMIT_BYTES: String(size + 1024 * 1024) };
+// BODY_TIMEOUT_MS: the default 10 s is shorter than a 1 GiB upload on a loaded machine (it failed as "interrupted").
+const env = {
+  ...process.env,
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'production',
+  UPLOAD_LIMIT_BYTES: String(size + 1024 * 1024),
+  BODY_TIMEOUT_MS: '300000',
+};
 delete env.DATABASE_URL;
 
 log('building (npm run build)');
@@ -134,10 +151,16 @@ try {
   log(`uploading ${size} bytes`);
   const boundary = 'benchfiles' + Date.now();
   const uploadStart = process.hrtime.bigint();
+  const serverCpuStart = cpuSeconds(server.pid);
+  const clientCpuStart = process.cpuUsage();
   const upload = await sampled(server.pid, () =>
     call(port, key, 'POST', '/api/v1/uploads', (req) => void writeUpload(req, boundary), { 'content-type': `multipart/form-data; boundary=${boundary}` }),
   );
-  const uploadSeconds = Number(process.hrtime.bigint() - uploadStart) / 1e9;
+  const uploadEnd = process.hrtime.bigint();
+  const uploadSeconds = Number(uploadEnd - uploadStart) / 1e9;
+  const uploadTailSeconds = Number(uploadEnd - lastByteSent) / 1e9;
+  const serverCpu = cpuSeconds(server.pid) - serverCpuStart;
+  const clientCpu = process.cpuUsage(clientCpuStart);
   if (upload.result.status !== 201) throw new Error(`upload answered ${upload.result.status}: ${upload.result.body}`);
   const { file_path } = JSON.parse(upload.result.body).data;
 
@@ -168,9 +191,12 @@ try {
     ['RSS peak, upload', `${upload.peak.toFixed(1)} MB (+${(upload.peak - idle).toFixed(1)})`],
     ['RSS peak, download', `${download.peak.toFixed(1)} MB (+${(download.peak - idle).toFixed(1)})`],
     ['upload', `${uploadSeconds.toFixed(2)} s, ${(mb / uploadSeconds).toFixed(0)} MiB/s`],
+    ['upload, last byte sent → 201', `${uploadTailSeconds.toFixed(2)} s`],
+    ['upload CPU, server / bench client', `${serverCpu.toFixed(2)} s / ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(2)} s`],
     ['dd conv=fsync, same folder', `${ddSeconds.toFixed(2)} s, ${(mb / ddSeconds).toFixed(0)} MiB/s`],
     ['upload / dd throughput', (ddSeconds / uploadSeconds).toFixed(2)],
     ['download', `${downloadSeconds.toFixed(2)} s, ${(mb / downloadSeconds).toFixed(0)} MiB/s`],
+    ['load average at the start', loadAtStart],
     ['load average at the end', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],
   ];
   console.log('| measure | value |\n|---|---|\n' + rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n'));

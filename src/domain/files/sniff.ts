@@ -1,4 +1,3 @@
-import { Transform } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 
 /** How much of the start of a file the sniffer sees: enough for every format file-type detects from a head. */
@@ -9,17 +8,16 @@ export interface SniffedType {
   ext: string;
 }
 
-/** Passes a stream through and keeps its first `sniffBytes`, for sniffing once the file is stored. */
-export class HeadCapture extends Transform {
+/** Keeps the first `sniffBytes` of the chunks it is shown, for sniffing once the file is stored. */
+export class HeadCapture {
   private chunks: Buffer[] = [];
   private length = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
+  add(chunk: Buffer) {
     if (this.length < sniffBytes) {
       const part = chunk.subarray(0, sniffBytes - this.length);
       this.chunks.push(part);
       this.length += part.length;
     }
-    done(null, chunk);
   }
   get head(): Buffer {
     return Buffer.concat(this.chunks);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,8 +22,11 @@ export interface ByteRange {
  * an S3-compatible store can implement the same interface without touching routes or resolvers.
  */
 export interface FileStorage {
-  /** Streams `source` to `key`, measuring size and SHA-256 on the way; nothing is left behind if it fails. */
-  put(key: string, source: Readable | AsyncIterable<Buffer>, observe?: Transform[]): Promise<StoredFile>;
+  /**
+   * Streams `source` to `key`, measuring size and SHA-256 on the way; nothing is left behind if it fails.
+   * `observe` sees every chunk as it passes, with the size so far; if it throws, the put fails with that error.
+   */
+  put(key: string, source: Readable | AsyncIterable<Buffer>, observe?: (chunk: Buffer, sizeSoFar: number) => void): Promise<StoredFile>;
   open(key: string, range?: ByteRange): Readable;
   stat(key: string): Promise<{ size: number } | null>;
   delete(key: string): Promise<void>;
@@ -33,15 +36,58 @@ export interface FileStorage {
   removeStaleTemporary(olderThanMs: number): Promise<number>;
 }
 
-/** Counts bytes and hashes them as they pass. */
+/**
+ * Counts bytes, hashes them and shows them to `observe` as they pass: one stream stage for all
+ * three, since every stage a chunk crosses costs CPU per chunk (bench/RESULTS.md, uploads).
+ */
 class Measure extends Transform {
   size = 0;
   readonly hash = createHash('sha256');
+  constructor(private readonly observe?: (chunk: Buffer, sizeSoFar: number) => void) {
+    super();
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
     this.size += chunk.length;
+    try {
+      this.observe?.(chunk, this.size);
+    } catch (error) {
+      return done(error as Error);
+    }
     this.hash.update(chunk);
     done(null, chunk);
   }
+}
+
+/** How much a put writes at once: chunks queued while a write runs go down together (writev). */
+const writeBufferBytes = 1024 * 1024;
+/** How much of a file a put lets the page cache hold before asking the disk to write it (see `writeback`). */
+const writebackBytes = 64 * 1024 * 1024;
+
+/**
+ * Starts an fdatasync of `handle` each time `writebackBytes` more have been written, one at a time
+ * and without waiting for it: the disk writes while the rest of the upload arrives, and the fsync
+ * that ends the put has only the tail left (Linux otherwise holds a whole 1 GiB upload in the page
+ * cache until that fsync). `settled` waits for the last one and throws its failure, which a later
+ * fsync on the same file may no longer report.
+ */
+function writeback(handle: FileHandle) {
+  let requested = 0;
+  let running: Promise<void> | null = null;
+  let failure: unknown = null;
+  return {
+    written(size: number) {
+      if (running || size - requested < writebackBytes) return;
+      requested = size;
+      running = handle
+        .datasync()
+        .catch((error: unknown) => void (failure ??= error))
+        .finally(() => (running = null));
+    },
+    async settled() {
+      await running;
+      if (failure) throw failure;
+    },
+  };
 }
 
 /** Files under `root`; each is written to a temporary name in `root/.tmp` and renamed once complete. */
@@ -58,26 +104,31 @@ export function localDiskStorage(root: string): FileStorage {
   };
 
   return {
-    async put(key, source, observe = []) {
+    async put(key, source, observe) {
       const target = pathOf(key);
       await mkdir(tmpDir, { recursive: true });
       await mkdir(dirname(target), { recursive: true });
       const temp = join(tmpDir, randomUUID());
-      const measure = new Measure();
       try {
+        const handle = await open(temp, 'wx');
+        const synced = writeback(handle);
+        const measure = new Measure((chunk, size) => {
+          observe?.(chunk, size);
+          synced.written(size);
+        });
         // flush: the bytes are on disk (fsync) before the file gets its name, so a crash never leaves a partial file under a key.
         await pipeline([
           source instanceof Readable ? source : Readable.from(source),
           measure,
-          ...observe,
-          createWriteStream(temp, { flags: 'wx', flush: true }),
+          handle.createWriteStream({ flush: true, highWaterMark: writeBufferBytes }),
         ]);
+        await synced.settled();
         await rename(temp, target);
+        return { key, size: measure.size, sha256: measure.hash.digest('hex') };
       } catch (error) {
         await rm(temp, { force: true });
         throw error;
       }
-      return { key, size: measure.size, sha256: measure.hash.digest('hex') };
     },
     open(key, range) {
       return createReadStream(pathOf(key), range ? { start: range.start, end: range.end } : {});

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Db } from '../../db/client.ts';
 import { TooLargeError, ValidationError } from '../errors.ts';
 import type { Files } from './index.ts';
@@ -26,17 +26,6 @@ export interface FileUpload {
   stream(): Readable | AsyncIterable<Uint8Array>;
 }
 
-/** Fails the stream as soon as it passes `limit` bytes: the rest is never read. */
-function sizeLimit(limit: number) {
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      done(size > limit ? new TooLargeError(`The file is larger than ${limit} bytes`) : null, chunk);
-    },
-  });
-}
-
 /** The upload's stream failed on the client's side (disconnected, body cut short). */
 export class UploadInterrupted extends ValidationError {
   constructor() {
@@ -56,7 +45,13 @@ export async function receiveUpload(db: Db, files: Files, workspaceId: string, f
   const source = file.stream();
   let sourceFailed = false;
   if (source instanceof Readable) source.once('error', () => (sourceFailed = true));
-  const stored = await files.storage.put(key, source as AsyncIterable<Buffer>, [sizeLimit(files.uploadLimitBytes), head]).catch((error: unknown) => {
+  const limit = files.uploadLimitBytes;
+  // Fails the stream as soon as it passes the limit: the rest is never read.
+  const observe = (chunk: Buffer, size: number) => {
+    if (size > limit) throw new TooLargeError(`The file is larger than ${limit} bytes`);
+    head.add(chunk);
+  };
+  const stored = await files.storage.put(key, source as AsyncIterable<Buffer>, observe).catch((error: unknown) => {
     if (error instanceof TooLargeError) throw error;
     throw sourceFailed ? new UploadInterrupted() : error;
   });
