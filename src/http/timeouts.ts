@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 
-type Timeouts = Pick<Config, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'connectionTimeoutMs'>;
+type Timeouts = Pick<Config, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'uploadBodyTimeoutMs' | 'connectionTimeoutMs'>;
 
 /** Fastify's server options for the timeouts Node enforces itself. */
 export function serverTimeoutOptions(config: Timeouts) {
   return {
     // A socket with no traffic either way for this long is destroyed.
     connectionTimeout: config.connectionTimeoutMs,
-    // Node's backstop for receiving a whole request; the body timer below answers first, in
-    // the face's shape. It must not be shorter than the headers timeout.
-    requestTimeout: config.headersTimeoutMs + config.bodyTimeoutMs + 5_000,
+    // Node's backstop for receiving a whole request (an upload's included); the body timer below
+    // answers first, in the face's shape. It must not be shorter than the headers timeout.
+    requestTimeout: config.headersTimeoutMs + Math.max(config.bodyTimeoutMs, config.uploadBodyTimeoutMs) + 5_000,
     // Node checks the headers and request timeouts on this beat (default 30 s, which let
     // unfinished headers wait ~85 s); once a second keeps them close to what they say.
     http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
@@ -30,17 +30,21 @@ class BodyTimeoutError extends Error {
  * no route is known yet to choose a face). Body: a timer per request with a body, from the end
  * of the headers; when it fires the body read fails with a 408 that the error handlers answer in
  * the face's shape, and the connection is closed so the slow client cannot go on sending.
+ * A multipart body (an upload, on either face) has UPLOAD_BODY_TIMEOUT_MS instead: a large file
+ * on a slow line takes minutes. A client that stops sending altogether is cut sooner, by the
+ * connection timeout (no traffic either way).
  */
 export function addTimeouts(app: FastifyInstance, config: Timeouts) {
-  if (!config.bodyTimeoutMs) return;
   app.addHook('preParsing', (req, reply, payload, done) => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (!hasBody || payload.readableEnded) return done(null, payload);
+    const deadlineMs = /^multipart\//i.test(req.headers['content-type'] ?? '') ? config.uploadBodyTimeoutMs : config.bodyTimeoutMs;
+    if (!deadlineMs) return done(null, payload);
     const timer = setTimeout(() => {
       if (reply.sent) return;
       reply.header('connection', 'close');
-      payload.emit('error', new BodyTimeoutError(config.bodyTimeoutMs));
-    }, config.bodyTimeoutMs);
+      payload.emit('error', new BodyTimeoutError(deadlineMs));
+    }, deadlineMs);
     const stop = () => clearTimeout(timer);
     payload.once('end', stop);
     payload.once('close', stop);

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
@@ -71,6 +72,31 @@ describe('slow clients', () => {
     expect(bodyOf(graphqlAnswer.raw)).toEqual({
       errors: [{ message: 'The request body did not arrive within 700 ms', extensions: { code: 'REQUEST_TIMEOUT' } }],
     });
+  });
+
+  it('an upload that takes longer than BODY_TIMEOUT_MS but keeps sending is received whole', async () => {
+    const boundary = 'slowupload';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+    const tail = `\r\n--${boundary}--\r\n`;
+    const line = 'a slow line of text\n';
+    const lines = 12;
+    // Sent over ~1.2 s, against a BODY_TIMEOUT_MS of 700 ms: uploads have UPLOAD_BODY_TIMEOUT_MS (30 min).
+    const body = async function* () {
+      yield new TextEncoder().encode(head);
+      for (let i = 0; i < lines; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        yield new TextEncoder().encode(line);
+      }
+      yield new TextEncoder().encode(tail);
+    };
+    const response = await fetch(`${base}/api/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: Readable.toWeb(Readable.from(body())),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(201);
+    expect((await response.json()).data.file_size).toBe(line.length * lines);
   });
 
   it('a body without a valid key is never waited for: 401 at once', async () => {
