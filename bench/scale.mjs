@@ -143,10 +143,9 @@ async function measure(variants) {
  * gateway's list page 1 takes 29 ms at first, 12 ms after 36 requests, and 7 ms after 1,000 (seen
  * on 2026-11-28), so the gateway first answers BENCH_SCALE_SERVER_WARMUP (1000) requests of the
  * rare-word search, then every workload gets its own few warm-up requests as before. PostGraphile
- * is not warmed so long: after five runs of a prepared statement on a connection, PostgreSQL may
- * plan it generically, and PostGraphile's search then scans the table (1.3 s a call, seen on
- * 2026-11-28, against 7 ms with the planner's custom plans). The gateway's statements are unnamed,
- * so always planned for their values.
+ * is not warmed so long: warmed so, its search scanned the table at 1.3 s a call (seen on
+ * 2026-11-28; 7 ms earlier that day, probably a generic plan for its prepared statement), which
+ * would take the warm-up 20 minutes and evict the gateway's pages between turns.
  */
 async function warmUp(variants) {
   for (let i = 0; i < opt.serverWarmup; i++) for (const v of variants) await call(v.base, v.req);
