@@ -12,12 +12,11 @@
 // AB_SECONDS (5). Needs a prior `npm run bench` for the seeded database `assets_bench`.
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDatabaseUrl, createReadKey } from './lib/pgsetup.mjs';
 import { gatewayRequests, postgraphileRequests } from './lib/requests.mjs';
+import { cpuTicks, freePort, median, peakRssMb } from './lib/servers.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const databaseUrl = benchDatabaseUrl();
@@ -32,21 +31,6 @@ const log = (m) => process.stderr.write(`[ab] ${m}\n`);
 const key = createReadKey(databaseUrl, 'ab');
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
-
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-const cpuTicks = (pid) => {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
-const peakRssMb = (pid) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function start(variant) {
   const isPostGraphile = variant === 'postgraphile';
@@ -113,7 +97,7 @@ for (let pair = 0; pair < pairs; pair++) {
         results.set(`${workload}\t${variant}`, rows);
       }
       const rss = results.get(`peak RSS MB\t${variant}`) ?? [];
-      rss.push({ us: peakRssMb(child.pid) });
+      rss.push({ us: Math.round(peakRssMb(child.pid)) });
       results.set(`peak RSS MB\t${variant}`, rss);
     } finally {
       child.kill('SIGTERM');

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ROOT, createKeys, dbUrlFor, setupPostgres } from './lib/pgsetup.mjs';
-import { logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
+import { cpuTicks, logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
 import { startSqlProxy } from './lib/sqlproxy.mjs';
 import { GATEWAY_GET_QUERY, GATEWAY_ITEM, GATEWAY_LIST_QUERY, POSTGRAPHILE_GET_QUERY, POSTGRAPHILE_ITEM, POSTGRAPHILE_LIST_QUERY } from './lib/requests.mjs';
 import { ASSETS, GET_ID, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
@@ -158,12 +158,6 @@ function startServer(name, ctx, databaseUrl) {
   return startNodeServer({ name, cwd: def.cwd, args: def.args, env, ready: def.ready, cpu: opt.serverCpu, log });
 }
 
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields 14-17 of stat (utime stime cutime cstime) are f[11..14] after the comm
-  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-}
 /** CPU ticks of the whole machine that are neither ours (load generator, server) nor PostgreSQL's. */
 const NCPU = (readFileSync('/proc/stat', 'utf8').match(/^cpu\d+ /gm) || []).length || 1;
 function foreignTicks(serverPid) {

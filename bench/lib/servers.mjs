@@ -1,4 +1,4 @@
-// Starting and watching the servers the benches measure (run.mjs, scale.mjs).
+// Starting and watching the servers the benches measure (run.mjs, scale.mjs, ab.mjs, files.mjs).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -69,6 +69,13 @@ export async function startNodeServer({ name, cwd, args, env, ready, cpu, log })
       for (let i = 0; i < 50 && !exited; i++) await sleep(100);
     },
   };
+}
+
+/** CPU time (user + system) the process `pid` has used, in clock ticks (100 per second). */
+export function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // utime and stime are fields 14 and 15
+  return Number(f[11]) + Number(f[12]);
 }
 
 /** The highest resident memory the process has had (VmHWM), in MB. */
