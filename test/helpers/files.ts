@@ -1,6 +1,8 @@
+import HME from 'h264-mp4-encoder';
 import JSZip from 'jszip';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
+import { ArrayBufferTarget, Muxer } from 'webm-muxer';
 
 /** Real files made in code, with known contents, for the extraction tests. */
 
@@ -82,6 +84,37 @@ export function multipartBody(parts: { name: string; filename?: string; contentT
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/**
+ * An H.264 MP4 of `frames` grey frames at `frameRate`, encoded for real (h264-mp4-encoder, a WASM
+ * build of minih264 and minimp4). `portrait` writes a 90° rotation into the track header's
+ * matrix, as phones do: stored width×height, displayed height×width.
+ */
+export async function makeMp4(width: number, height: number, frames: number, frameRate: number, portrait = false): Promise<Buffer> {
+  const encoder = await HME.createH264MP4Encoder();
+  Object.assign(encoder, { width, height, frameRate });
+  encoder.initialize();
+  const grey = new Uint8Array(width * height * 4).fill(128);
+  for (let i = 0; i < frames; i++) encoder.addFrameRgba(grey);
+  encoder.finalize();
+  const mp4 = Buffer.from(encoder.FS.readFile(encoder.outputFilename));
+  encoder.FS.unlink(encoder.outputFilename);
+  encoder.delete();
+  if (portrait) {
+    // tkhd (version 0): 8 bytes of box header, then 40 bytes of fields before the 3×3 matrix.
+    const matrix = mp4.indexOf('tkhd') - 4 + 8 + 40;
+    for (const [i, value] of [0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000].entries()) mp4.writeInt32BE(value, matrix + i * 4);
+  }
+  return mp4;
+}
+
+/** A WebM (Matroska) video track width×height with one small VP8 block every 40 ms up to `seconds`; the blocks are not real pictures. */
+export function makeWebm(width: number, height: number, seconds: number): Buffer {
+  const muxer = new Muxer({ target: new ArrayBufferTarget(), video: { codec: 'V_VP8', width, height, frameRate: 25 } });
+  for (let ms = 0; ms <= seconds * 1000; ms += 40) muxer.addVideoChunkRaw(new Uint8Array(16), ms === 0 ? 'key' : 'delta', ms * 1000);
+  muxer.finalize();
+  return Buffer.from(muxer.target.buffer);
 }
 
 /** A minimal OpenDocument text: the `mimetype` entry first and stored, as the format requires. */

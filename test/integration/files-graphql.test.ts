@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
 import { expectData, graphql, useTestApp } from '../helpers/app.ts';
-import { makeDocx, makeJpeg, makePdf, makeWav, multipartBody } from '../helpers/files.ts';
+import { makeDocx, makeJpeg, makeMp4, makePdf, makeWav, multipartBody } from '../helpers/files.ts';
 
 const uploadLimit = 256 * 1024;
 // The deadline has its own test (test/unit/extract-limits.test.ts); these check what is extracted.
@@ -27,6 +27,7 @@ const CreateFromFile = gql(`
       ... on DocumentAsset { pageCount wordCount }
       ... on ImageAsset { width height }
       ... on AudioAsset { durationSeconds }
+      ... on VideoAsset { durationSeconds width height }
     }
   }
 `);
@@ -109,6 +110,16 @@ describe('uploadFile and createAsset over GraphQL', () => {
       durationSeconds: 0.5,
       mimeType: 'audio/wav',
       thumbnailUrl: null,
+    });
+    const mp4 = await makeMp4(32, 16, 30, 20, true);
+    expect(expectData(await createFromFile(key, 'VIDEO', mp4, 'portrait.mp4')).createAsset).toMatchObject({
+      __typename: 'VideoAsset',
+      durationSeconds: 1.5,
+      width: 16,
+      height: 32,
+      mimeType: 'video/mp4',
+      fileSize: mp4.length,
+      checksumSha256: sha256(mp4),
     });
     const docx = await makeDocx(['Alpha beta gamma.', 'Delta — epsilon 42.']);
     expect(expectData(await createFromFile(key, 'DOCUMENT', docx, 'greek.docx')).createAsset).toMatchObject({

@@ -10,7 +10,7 @@ import { sweepUploads } from '../../src/domain/files/uploads.ts';
 import { createFiles } from '../../src/domain/files/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { useTestApp } from '../helpers/app.ts';
-import { makeDocx, makeJpeg, makeOdt, makePdf, makePng, makeWav, multipartBody } from '../helpers/files.ts';
+import { makeDocx, makeJpeg, makeMp4, makeOdt, makePdf, makePng, makeWav, makeWebm, multipartBody } from '../helpers/files.ts';
 import { checkBinaryAgainstOpenApi, rest } from '../helpers/rest.ts';
 
 const uploadLimit = 2 * 1024 * 1024;
@@ -263,6 +263,42 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
       word_count: 10,
       file_size: Buffer.byteLength(text),
     });
+  });
+
+  it('video: duration_seconds, width and height from an H.264 MP4 (also one recorded portrait) and a WebM', async () => {
+    const key = await t.newKey();
+    // 50 frames at 25 per second: 2 s. No sound track, which music-metadata alone could not time.
+    const mp4 = await makeMp4(64, 48, 50, 25);
+    const mp4Asset = await createFromFile(key, 'video', mp4, 'clip.mp4');
+    expect(mp4Asset.status).toBe(201);
+    expect(mp4Asset.body.data).toMatchObject({
+      mime_type: 'video/mp4',
+      file_size: mp4.length,
+      checksum_sha256: sha256(mp4),
+      duration_seconds: 2,
+      width: 64,
+      height: 48,
+      thumbnail_path: null,
+    });
+    const downloaded = await download(key, `/api/v1/assets/${mp4Asset.body.data.id}/download`);
+    expect(downloaded.headers['content-type']).toBe('video/mp4');
+    expect(sha256(downloaded.rawPayload)).toBe(sha256(mp4));
+
+    const portrait = await makeMp4(64, 48, 25, 25, true);
+    expect((await createFromFile(key, 'video', portrait, 'portrait.mp4')).body.data).toMatchObject({ duration_seconds: 1, width: 48, height: 64 });
+
+    const webm = makeWebm(320, 240, 3);
+    expect((await createFromFile(key, 'video', webm, 'clip.webm')).body.data).toMatchObject({
+      mime_type: 'video/webm',
+      file_size: webm.length,
+      duration_seconds: 3,
+      width: 320,
+      height: 240,
+    });
+
+    const cut = await createFromFile(key, 'video', mp4.subarray(0, 40), 'cut.mp4');
+    expect(cut.status).toBe(400);
+    expect(cut.body).toMatchObject({ error: 'Validation failed', field: 'file_path' });
   });
 });
 

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractInWorker } from '../../src/domain/files/extract.ts';
-import { makePdf } from '../helpers/files.ts';
+import { makeMp4, makePdf } from '../helpers/files.ts';
 
 /** The worker's deadline and heap limit, each forced to trip on an ordinary PDF. */
 describe('metadata extraction limits', () => {
@@ -26,6 +26,22 @@ describe('metadata extraction limits', () => {
     await expect(extractInWorker(pdf, 'application/pdf', { timeoutMs: 1, memoryMb: 96, maxImagePixels: 1e8 })).rejects.toMatchObject({
       field: 'filePath',
       message: 'The file took longer than 0.001 s to analyse',
+    });
+  });
+
+  it("stops reading a video whose boxes would outgrow the heap limit's reach", async () => {
+    // A real MP4's first box, then a movie box claiming 3 GB, then 70 MB of (sparse) nothing:
+    // mp4box keeps everything it is given until the box is whole, in buffers the heap limit does not see.
+    const mp4 = await makeMp4(16, 16, 1, 1);
+    const moov = Buffer.alloc(8);
+    moov.writeUInt32BE(3 * 1024 ** 3, 0);
+    moov.write('moov', 4);
+    const hostile = join(dir, 'hostile.mp4');
+    await writeFile(hostile, Buffer.concat([mp4.subarray(0, mp4.readUInt32BE(0)), moov]));
+    await truncate(hostile, 70 * 1024 * 1024);
+    await expect(extractInWorker(hostile, 'video/mp4', { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 })).rejects.toMatchObject({
+      field: 'filePath',
+      message: "The video's header boxes take more than 64 MB",
     });
   });
 
