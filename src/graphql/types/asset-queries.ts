@@ -179,7 +179,10 @@ const CreateAssetInput = builder.inputType('CreateAssetInput', {
     assetType: t.field({ type: AssetTypeEnum, required: true }),
     externalUrl: t.field({ type: 'URL', required: false, description: 'Required for EXTERNAL_VIDEO and LINK.' }),
     isPublic: t.boolean({ required: false, description: 'Default false.' }),
-    filePath: t.string({ required: false, description: 'A file already on the server, under /uploads/.' }),
+    filePath: t.string({
+      required: false,
+      description: 'The filePath of an upload of your workspace (uploadFile) that no asset has yet; its metadata is read from the file.',
+    }),
     libraryId: t.id({ required: false, description: 'A library of your workspace for the asset to join.' }),
   }),
 });
