@@ -2,7 +2,7 @@ import HME from 'h264-mp4-encoder';
 import JSZip from 'jszip';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
-import { ArrayBufferTarget, Muxer } from 'webm-muxer';
+import { ArrayBufferTarget, Muxer, StreamTarget } from 'webm-muxer';
 
 /** Real files made in code, with known contents, for the extraction tests. */
 
@@ -109,12 +109,21 @@ export async function makeMp4(width: number, height: number, frames: number, fra
   return mp4;
 }
 
-/** A WebM (Matroska) video track width×height with one small VP8 block every 40 ms up to `seconds`; the blocks are not real pictures. */
-export function makeWebm(width: number, height: number, seconds: number): Buffer {
-  const muxer = new Muxer({ target: new ArrayBufferTarget(), video: { codec: 'V_VP8', width, height, frameRate: 25 } });
-  for (let ms = 0; ms <= seconds * 1000; ms += 40) muxer.addVideoChunkRaw(new Uint8Array(16), ms === 0 ? 'key' : 'delta', ms * 1000);
+/**
+ * A WebM video track width×height, one small VP8 block every 40 ms for `seconds` (the blocks are
+ * not real pictures). `streamed` writes it as a browser's MediaRecorder does: elements of unknown
+ * size and no duration in the header.
+ */
+export function makeWebm(width: number, height: number, seconds: number, streamed = false): Buffer {
+  const parts: { data: Uint8Array; position: number }[] = [];
+  const target = streamed ? new StreamTarget({ onData: (data, position) => parts.push({ data: data.slice(), position }) }) : new ArrayBufferTarget();
+  const muxer = new Muxer({ target, streaming: streamed, video: { codec: 'V_VP8', width, height, frameRate: 25 } });
+  for (let ms = 0; ms < seconds * 1000; ms += 40) muxer.addVideoChunkRaw(new Uint8Array(16), ms === 0 ? 'key' : 'delta', ms * 1000);
   muxer.finalize();
-  return Buffer.from(muxer.target.buffer);
+  if (target instanceof ArrayBufferTarget) return Buffer.from(target.buffer);
+  const webm = Buffer.alloc(Math.max(...parts.map((p) => p.position + p.data.length)));
+  for (const { data, position } of parts) webm.set(data, position);
+  return webm;
 }
 
 /** A minimal OpenDocument text: the `mimetype` entry first and stored, as the format requires. */

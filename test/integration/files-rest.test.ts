@@ -265,9 +265,9 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     });
   });
 
-  it('video: duration_seconds, width and height from an H.264 MP4 (also one recorded portrait) and a WebM', async () => {
+  it('video: duration_seconds, width and height from an H.264 MP4 (also one recorded portrait), a WebM and a browser recording', async () => {
     const key = await t.newKey();
-    // 50 frames at 25 per second: 2 s. No sound track, which music-metadata alone could not time.
+    // 50 frames at 25 per second: 2 s. No sound track (music-metadata timed only an MP4's audio).
     const mp4 = await makeMp4(64, 48, 50, 25);
     const mp4Asset = await createFromFile(key, 'video', mp4, 'clip.mp4');
     expect(mp4Asset.status).toBe(201);
@@ -294,6 +294,14 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
       duration_seconds: 3,
       width: 320,
       height: 240,
+    });
+    // As a browser records: no duration in the header, elements of unknown size.
+    const recorded = makeWebm(640, 360, 2, true);
+    expect((await createFromFile(key, 'video', recorded, 'recording.webm')).body.data).toMatchObject({
+      mime_type: 'video/webm',
+      duration_seconds: 2,
+      width: 640,
+      height: 360,
     });
 
     const cut = await createFromFile(key, 'video', mp4.subarray(0, 40), 'cut.mp4');

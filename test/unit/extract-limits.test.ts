@@ -29,9 +29,8 @@ describe('metadata extraction limits', () => {
     });
   });
 
-  it("stops reading a video whose boxes would outgrow the heap limit's reach", async () => {
-    // A real MP4's first box, then a movie box claiming 3 GB, then 70 MB of (sparse) nothing:
-    // mp4box keeps everything it is given until the box is whole, in buffers the heap limit does not see.
+  it('refuses a video whose movie box claims 3 GB without reading it', async () => {
+    // A real MP4's first box, then a movie box claiming 3 GB, then 70 MB of (sparse) nothing.
     const mp4 = await makeMp4(16, 16, 1, 1);
     const moov = Buffer.alloc(8);
     moov.writeUInt32BE(3 * 1024 ** 3, 0);
@@ -41,7 +40,7 @@ describe('metadata extraction limits', () => {
     await truncate(hostile, 70 * 1024 * 1024);
     await expect(extractInWorker(hostile, 'video/mp4', { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 })).rejects.toMatchObject({
       field: 'filePath',
-      message: "The video's header boxes take more than 64 MB",
+      message: 'The file could not be read: it is corrupt or not in the format its content claims',
     });
   });
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,8 +14,6 @@ import { countWords, WordCounter } from './words.ts';
 class Unreadable extends Error {}
 
 const maxDocumentXmlBytes = 48 * 1024 * 1024;
-/** What mp4box may hold while it looks for the movie's boxes (an hour of 60 fps video needs ~3 MB): its buffers are outside the heap limit. */
-const maxMovieBoxBytes = 64 * 1024 * 1024;
 
 async function pdf(path: string, thumbnailWidth: number): Promise<WorkerMetadata> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -106,56 +104,34 @@ async function media(path: string, video: boolean): Promise<WorkerMetadata> {
   return metadata;
 }
 
-/** ISO base media (MP4, MOV, 3GP, M4V): the formats' own video boxes, through mp4box. */
-const isoMediaVideo = new Set(['video/mp4', 'video/quicktime', 'video/3gpp', 'video/3gpp2', 'video/x-m4v']);
-
 /**
- * Duration from the movie header, size from the first video track's header as displayed (turned
- * when its matrix rotates by 90°, as phones record portrait). music-metadata times only an MP4's
- * audio track and reads no video size, so a silent MP4 had no duration at all.
+ * Video through mediabunny: MP4, MOV, WebM, Matroska, Ogg, MPEG-TS. Duration from the packets'
+ * timestamps, so a browser's recording (a WebM written as it streams, with no duration in its
+ * header) has one too; size as displayed (a phone's portrait video, stored
+ * landscape with a 90° rotation, is taller than wide). music-metadata times only an MP4's audio
+ * track, reads no MP4 size and fails on a streamed WebM: it keeps the containers mediabunny does
+ * not read (AVI, FLV, ASF, MPEG-PS).
  */
-async function isoMedia(path: string): Promise<WorkerMetadata> {
-  const { createFile, Log, MP4BoxBuffer } = await import('mp4box');
+async function video(path: string): Promise<WorkerMetadata> {
+  const { ALL_FORMATS, FilePathSource, Input } = await import('mediabunny');
   started();
-  Log.setLogLevel(() => {}); // its log quotes the file's boxes; failures come back as no movie below
-  const file = createFile();
-  let movie: import('mp4box').Movie | undefined;
-  file.onReady = (info) => {
-    movie = info;
-  };
-  const handle = await open(path);
+  const input = new Input({ source: new FilePathSource(path), formats: ALL_FORMATS });
   try {
-    // Read from where mp4box asks: it skips the media data, so memory follows the boxes, not the file.
-    let position = 0;
-    let held = 0;
-    while (!movie) {
-      if (held >= maxMovieBoxBytes) throw new Unreadable(`The video's header boxes take more than ${maxMovieBoxBytes / 1024 / 1024} MB`);
-      const chunk = new Uint8Array(1024 * 1024);
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
-      if (bytesRead === 0) break;
-      held += bytesRead;
-      const next = file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(chunk.buffer.slice(0, bytesRead), position));
-      position = Math.max(next, position + bytesRead);
-    }
-    if (!movie) file.flush();
+    if (!(await input.canRead())) return await media(path, true);
+    const durationSeconds = await input.computeDuration();
+    if (!(durationSeconds > 0)) throw new Unreadable();
+    const track = await input.getPrimaryVideoTrack();
+    return track ? { durationSeconds, width: track.displayWidth, height: track.displayHeight } : { durationSeconds };
   } finally {
-    await handle.close();
+    input.dispose();
   }
-  if (!movie?.timescale) throw new Unreadable();
-  const units = movie.duration || (movie.fragment_duration ? (movie.fragment_duration.num / movie.fragment_duration.den) * movie.timescale : 0);
-  const metadata: WorkerMetadata = { durationSeconds: units / movie.timescale };
-  const track = movie.videoTracks.find((t) => t.track_width > 0 && t.track_height > 0);
-  if (track) {
-    const [a, b] = track.matrix;
-    const turned = Math.abs(b) > Math.abs(a);
-    const width = Math.round(track.track_width);
-    const height = Math.round(track.track_height);
-    Object.assign(metadata, turned ? { width: height, height: width } : { width, height });
-  }
-  return metadata;
 }
 
+let announced = false;
+/** Tells ./extract.ts that the parser is loaded: its deadline starts now (once). */
 function started() {
+  if (announced) return;
+  announced = true;
   parentPort!.postMessage({ kind: 'started' } satisfies WorkerMessage);
 }
 
@@ -165,8 +141,7 @@ async function run({ path, mime, thumbnailWidth }: ExtractJob): Promise<WorkerMe
   if (mime === 'application/vnd.oasis.opendocument.text') return odt(path);
   if (mime === 'text/plain' || mime === 'text/markdown') return text(path);
   if (mime.startsWith('audio/')) return media(path, false);
-  if (isoMediaVideo.has(mime)) return isoMedia(path);
-  if (mime.startsWith('video/')) return media(path, true);
+  if (mime.startsWith('video/')) return video(path);
   started();
   return {};
 }
