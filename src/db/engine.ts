@@ -6,7 +6,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import { lockDataDir } from './lock.ts';
 
 /** Shared buffers of the embedded database (PostgreSQL's own default is 128MB). */
-export const pgliteSharedBuffers = '32MB';
+export const pgliteSharedBuffers = '16MB';
 
 /**
  * Where the data lives: an embedded PGlite in a data dir, or a PostgreSQL server.
@@ -49,8 +49,8 @@ export async function openEngine(options: EngineOptions): Promise<DatabaseEngine
     ]);
     // PostgreSQL's default 128 MB of shared buffers live inside PGlite's WASM memory, so they are
     // resident once touched; the OS page cache already holds the data files. On the 100k-asset
-    // bench set 32 MB took the gateway's peak RSS from ~420 to ~335 MB for the same throughput
-    // (bench/RESULTS.md).
+    // bench set 32 MB took the gateway's peak RSS from ~420 to ~335 MB, and 16 MB to ~320 under
+    // the full bench (from 366-375), for the same throughput (bench/RESULTS.md).
     const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${pgliteSharedBuffers}`];
     const pglite = await PGlite.create(location, { extensions: { pg_trgm }, startParams });
     return {
