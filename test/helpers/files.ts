@@ -1,5 +1,6 @@
 import HME from 'h264-mp4-encoder';
 import JSZip from 'jszip';
+import { ALL_FORMATS, BufferSource, BufferTarget, EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output } from 'mediabunny';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { ArrayBufferTarget, Muxer, StreamTarget } from 'webm-muxer';
@@ -107,6 +108,25 @@ export async function makeMp4(width: number, height: number, frames: number, fra
     for (const [i, value] of [0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000].entries()) mp4.writeInt32BE(value, matrix + i * 4);
   }
   return mp4;
+}
+
+/** The same video rewritten as a fragmented MP4 (moof boxes, no duration in the movie header), as Safari's MediaRecorder writes. */
+export async function fragmentMp4(mp4: Buffer): Promise<Buffer> {
+  const input = new Input({ source: new BufferSource(mp4), formats: ALL_FORMATS });
+  const track = await input.getPrimaryVideoTrack();
+  if (!track) throw new Error('no video track');
+  const output = new Output({ format: new Mp4OutputFormat({ fastStart: 'fragmented', minimumFragmentDuration: 0.5 }), target: new BufferTarget() });
+  const source = new EncodedVideoPacketSource((await track.getCodec())!);
+  output.addVideoTrack(source);
+  await output.start();
+  const decoderConfig = (await track.getDecoderConfig())!;
+  let first = true;
+  for await (const packet of new EncodedPacketSink(track).packets()) {
+    await source.add(packet, first ? { decoderConfig } : undefined);
+    first = false;
+  }
+  await output.finalize();
+  return Buffer.from(output.target.buffer!);
 }
 
 /**

@@ -10,7 +10,7 @@ import { sweepUploads } from '../../src/domain/files/uploads.ts';
 import { createFiles } from '../../src/domain/files/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { useTestApp } from '../helpers/app.ts';
-import { makeDocx, makeJpeg, makeMp4, makeOdt, makePdf, makePng, makeWav, makeWebm, multipartBody } from '../helpers/files.ts';
+import { fragmentMp4, makeDocx, makeJpeg, makeMp4, makeOdt, makePdf, makePng, makeWav, makeWebm, multipartBody } from '../helpers/files.ts';
 import { checkBinaryAgainstOpenApi, rest } from '../helpers/rest.ts';
 
 const uploadLimit = 2 * 1024 * 1024;
@@ -265,7 +265,7 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     });
   });
 
-  it('video: duration_seconds, width and height from an H.264 MP4 (also one recorded portrait), a WebM and a browser recording', async () => {
+  it('video: duration_seconds, width and height from an H.264 MP4 (also one recorded portrait), a WebM and browser recordings', async () => {
     const key = await t.newKey();
     // 50 frames at 25 per second: 2 s. No sound track (music-metadata timed only an MP4's audio).
     const mp4 = await makeMp4(64, 48, 50, 25);
@@ -283,6 +283,11 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     const downloaded = await download(key, `/api/v1/assets/${mp4Asset.body.data.id}/download`);
     expect(downloaded.headers['content-type']).toBe('video/mp4');
     expect(sha256(downloaded.rawPayload)).toBe(sha256(mp4));
+
+    // As Safari records: fragments, and no duration in the movie header.
+    const fragmented = await fragmentMp4(mp4);
+    expect(fragmented.includes('moof')).toBe(true);
+    expect((await createFromFile(key, 'video', fragmented, 'recording.mp4')).body.data).toMatchObject({ duration_seconds: 2, width: 64, height: 48 });
 
     const portrait = await makeMp4(64, 48, 25, 25, true);
     expect((await createFromFile(key, 'video', portrait, 'portrait.mp4')).body.data).toMatchObject({ duration_seconds: 1, width: 48, height: 64 });

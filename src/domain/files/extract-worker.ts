@@ -106,8 +106,8 @@ async function media(path: string, video: boolean): Promise<WorkerMetadata> {
 
 /**
  * Video through mediabunny: MP4, MOV, WebM, Matroska, Ogg, MPEG-TS. Duration from the packets'
- * timestamps, so a browser's recording (a WebM written as it streams, with no duration in its
- * header) has one too; size as displayed (a phone's portrait video, stored
+ * timestamps, so a browser's recording (a WebM written as it streams, or a fragmented MP4, with
+ * no duration in its header) has one too; size as displayed (a phone's portrait video, stored
  * landscape with a 90° rotation, is taller than wide). music-metadata times only an MP4's audio
  * track, reads no MP4 size and fails on a streamed WebM: it keeps the containers mediabunny does
  * not read (AVI, FLV, ASF, MPEG-PS).
