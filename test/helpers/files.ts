@@ -1,9 +1,19 @@
 import HME from 'h264-mp4-encoder';
 import JSZip from 'jszip';
-import { ALL_FORMATS, BufferSource, BufferTarget, EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output } from 'mediabunny';
+import {
+  ALL_FORMATS,
+  BufferSource,
+  BufferTarget,
+  EncodedPacket,
+  EncodedPacketSink,
+  EncodedVideoPacketSource,
+  Input,
+  Mp4OutputFormat,
+  Output,
+  WebMOutputFormat,
+} from 'mediabunny';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
-import { ArrayBufferTarget, Muxer, StreamTarget } from 'webm-muxer';
 
 /** Real files made in code, with known contents, for the extraction tests. */
 
@@ -130,20 +140,22 @@ export async function fragmentMp4(mp4: Buffer): Promise<Buffer> {
 }
 
 /**
- * A WebM video track width×height, one small VP8 block every 40 ms for `seconds` (the blocks are
+ * A WebM video track width×height, one small VP8 packet every 40 ms for `seconds` (the packets are
  * not real pictures). `streamed` writes it as a browser's MediaRecorder does: elements of unknown
  * size and no duration in the header.
  */
-export function makeWebm(width: number, height: number, seconds: number, streamed = false): Buffer {
-  const parts: { data: Uint8Array; position: number }[] = [];
-  const target = streamed ? new StreamTarget({ onData: (data, position) => parts.push({ data: data.slice(), position }) }) : new ArrayBufferTarget();
-  const muxer = new Muxer({ target, streaming: streamed, video: { codec: 'V_VP8', width, height, frameRate: 25 } });
-  for (let ms = 0; ms < seconds * 1000; ms += 40) muxer.addVideoChunkRaw(new Uint8Array(16), ms === 0 ? 'key' : 'delta', ms * 1000);
-  muxer.finalize();
-  if (target instanceof ArrayBufferTarget) return Buffer.from(target.buffer);
-  const webm = Buffer.alloc(Math.max(...parts.map((p) => p.position + p.data.length)));
-  for (const { data, position } of parts) webm.set(data, position);
-  return webm;
+export async function makeWebm(width: number, height: number, seconds: number, streamed = false): Promise<Buffer> {
+  const output = new Output({ format: new WebMOutputFormat({ appendOnly: streamed }), target: new BufferTarget() });
+  const source = new EncodedVideoPacketSource('vp8');
+  output.addVideoTrack(source, { frameRate: 25 });
+  await output.start();
+  const decoderConfig = { codec: 'vp8', codedWidth: width, codedHeight: height };
+  for (let frame = 0; frame < seconds * 25; frame++) {
+    const packet = new EncodedPacket(new Uint8Array(16), frame === 0 ? 'key' : 'delta', frame / 25, 1 / 25);
+    await source.add(packet, frame === 0 ? { decoderConfig } : undefined);
+  }
+  await output.finalize();
+  return Buffer.from(output.target.buffer!);
 }
 
 /** A minimal OpenDocument text: the `mimetype` entry first and stored, as the format requires. */

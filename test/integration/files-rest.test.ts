@@ -292,7 +292,7 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     const portrait = await makeMp4(64, 48, 25, 25, true);
     expect((await createFromFile(key, 'video', portrait, 'portrait.mp4')).body.data).toMatchObject({ duration_seconds: 1, width: 48, height: 64 });
 
-    const webm = makeWebm(320, 240, 3);
+    const webm = await makeWebm(320, 240, 3);
     expect((await createFromFile(key, 'video', webm, 'clip.webm')).body.data).toMatchObject({
       mime_type: 'video/webm',
       file_size: webm.length,
@@ -301,7 +301,7 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
       height: 240,
     });
     // As a browser records: no duration in the header, elements of unknown size.
-    const recorded = makeWebm(640, 360, 2, true);
+    const recorded = await makeWebm(640, 360, 2, true);
     expect((await createFromFile(key, 'video', recorded, 'recording.webm')).body.data).toMatchObject({
       mime_type: 'video/webm',
       duration_seconds: 2,
