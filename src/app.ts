@@ -13,9 +13,9 @@ import { possibleTypesOf } from './graphql/possible-types.ts';
 import { schema } from './graphql/schema.ts';
 import type { GraphQLServer } from './graphql/yoga.ts';
 import { addAccessControl } from './http/access.ts';
-import { frameworkErrors, graphqlEndpoint, httpErrorHandler, notFoundHandler } from './http/errors.ts';
+import { frameworkErrors, graphqlEndpoint, httpErrorHandler, notFoundHandler, sendHttpError } from './http/errors.ts';
 import { logRequests } from './http/request-log.ts';
-import { addTimeouts, serverTimeoutOptions } from './http/timeouts.ts';
+import { addTimeouts, bodyTimeoutOf, serverTimeoutOptions } from './http/timeouts.ts';
 import { root } from './http/root.ts';
 import { restV1, restV1Docs } from './rest/v1/index.ts';
 
@@ -86,6 +86,8 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
     handler: async (req, reply) => {
       if (handleJsonPost && (await handleJsonPost(req, reply))) return reply;
       const response = await (await yogaServer()).handleNodeRequestAndResponse(req, reply, { req, reply });
+      const timedOut = bodyTimeoutOf(req);
+      if (timedOut) return sendHttpError(req, reply, 408, timedOut.message);
       response.headers.forEach((value, key) => void reply.header(key, value));
       reply.status(response.status);
       // A JSON result is sent as one string (one write, with Content-Length); only streams

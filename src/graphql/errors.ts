@@ -1,6 +1,6 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { ConflictError, NotFoundError, TooLargeError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, TimeoutError, TooLargeError, ValidationError } from '../domain/errors.ts';
 
 /**
  * Error codes in `extensions.code`, the one vocabulary both faces speak:
@@ -13,6 +13,7 @@ export const ErrorCode = {
   notFound: 'NOT_FOUND',
   tooLarge: 'PAYLOAD_TOO_LARGE',
   conflict: 'CONFLICT',
+  requestTimeout: 'REQUEST_TIMEOUT',
   badRequest: 'BAD_REQUEST',
   internal: 'INTERNAL_SERVER_ERROR',
   depthLimit: 'QUERY_DEPTH_LIMIT',
@@ -52,6 +53,9 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
   }
   if (original instanceof TooLargeError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.tooLarge } });
+  }
+  if (original instanceof TimeoutError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.requestTimeout } });
   }
   if (original instanceof ConflictError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.conflict } });

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import { TimeoutError } from '../domain/errors.ts';
 
 type Timeouts = Pick<Config, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'uploadBodyTimeoutMs' | 'connectionTimeoutMs'>;
 
@@ -17,12 +18,23 @@ export function serverTimeoutOptions(config: Timeouts) {
   };
 }
 
-class BodyTimeoutError extends Error {
+/** A domain error, so that an upload reading the body reports it as such; Fastify reads the status. */
+class BodyTimeoutError extends TimeoutError {
   readonly statusCode = 408;
   readonly code = 'AG_BODY_TIMEOUT';
   constructor(ms: number) {
     super(`The request body did not arrive within ${ms} ms`);
   }
+}
+
+const timedOutBodies = new WeakMap<FastifyRequest, BodyTimeoutError>();
+
+/**
+ * The body timeout this request met, if any. For handlers that read the body through a library
+ * which reports the failure its own way (yoga: a 400 "invalid multipart data").
+ */
+export function bodyTimeoutOf(req: FastifyRequest): TimeoutError | undefined {
+  return timedOutBodies.get(req);
 }
 
 /**
@@ -43,7 +55,9 @@ export function addTimeouts(app: FastifyInstance, config: Timeouts) {
     const timer = setTimeout(() => {
       if (reply.sent) return;
       reply.header('connection', 'close');
-      payload.emit('error', new BodyTimeoutError(deadlineMs));
+      const error = new BodyTimeoutError(deadlineMs);
+      timedOutBodies.set(req, error);
+      payload.emit('error', error);
     }, deadlineMs);
     const stop = () => clearTimeout(timer);
     payload.once('end', stop);

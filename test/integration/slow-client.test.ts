@@ -1,4 +1,7 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +20,13 @@ let app: FastifyInstance;
 let base: string;
 let port: number;
 let key: string;
+let dataDir: string;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', BODY_TIMEOUT_MS: '700', HEADERS_TIMEOUT_MS: '1000' }), db: database.db });
+  dataDir = await mkdtemp(join(tmpdir(), 'ag-slow-'));
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, BODY_TIMEOUT_MS: '700', UPLOAD_BODY_TIMEOUT_MS: '2500', HEADERS_TIMEOUT_MS: '1000' });
+  app = await buildApp({ config, db: database.db });
   await app.listen({ port: 0, host: '127.0.0.1' });
   port = (app.server.address() as { port: number }).port;
   base = `http://127.0.0.1:${port}`;
@@ -29,6 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await database?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Sends `head` (and never the rest), then resolves with everything the server wrote once it closes the connection. */
@@ -80,7 +87,7 @@ describe('slow clients', () => {
     const tail = `\r\n--${boundary}--\r\n`;
     const line = 'a slow line of text\n';
     const lines = 12;
-    // Sent over ~1.2 s, against a BODY_TIMEOUT_MS of 700 ms: uploads have UPLOAD_BODY_TIMEOUT_MS (30 min).
+    // Sent over ~1.2 s, against a BODY_TIMEOUT_MS of 700 ms: uploads have UPLOAD_BODY_TIMEOUT_MS (2.5 s here).
     const body = async function* () {
       yield new TextEncoder().encode(head);
       for (let i = 0; i < lines; i++) {
@@ -97,6 +104,30 @@ describe('slow clients', () => {
     } as RequestInit);
     expect(response.status).toBe(201);
     expect((await response.json()).data.file_size).toBe(line.length * lines);
+  });
+
+  it('an upload that stops arriving gets 408 in the face shape after UPLOAD_BODY_TIMEOUT_MS, and leaves no file', async () => {
+    const storedFiles = async () => (await readdir(join(dataDir, 'uploads'), { recursive: true }).catch(() => [])).sort();
+    const before = await storedFiles();
+    const boundary = 'stalled';
+    const part = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="stalled.bin"\r\nContent-Type: application/octet-stream\r\n\r\n${'x'.repeat(1000)}`;
+    const head = (path: string, extra = '') =>
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 100000\r\n${extra}\r\n`;
+    const rest = await sendAndWait(`${head('/api/v1/uploads')}${part}`);
+    expect(rest.raw).toMatch(/^HTTP\/1\.1 408 /);
+    expect(bodyOf(rest.raw)).toEqual({ error: 'Request timeout', message: 'The request body did not arrive within 2500 ms' });
+    expect(rest.elapsedMs).toBeGreaterThanOrEqual(2400);
+
+    const operations = JSON.stringify({ query: 'mutation($file: File!) { uploadFile(file: $file) { filePath } }', variables: { file: null } });
+    const fields = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.file"]}\r\n`,
+    ];
+    const graphql = await sendAndWait(`${head('/graphql', 'GraphQL-Require-Preflight: 1\r\n')}${fields.join('')}${part.replace('name="file"', 'name="0"')}`);
+    expect(graphql.raw).toMatch(/^HTTP\/1\.1 408 /);
+    expect(bodyOf(graphql.raw).errors[0]).toMatchObject({ message: 'The request body did not arrive within 2500 ms', extensions: { code: 'REQUEST_TIMEOUT' } });
+
+    expect(await storedFiles()).toEqual(before);
   });
 
   it('a body without a valid key is never waited for: 401 at once', async () => {

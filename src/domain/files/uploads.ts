@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Db } from '../../db/client.ts';
-import { TooLargeError, ValidationError } from '../errors.ts';
+import { TimeoutError, TooLargeError, ValidationError } from '../errors.ts';
 import type { Files } from './index.ts';
 import { HeadCapture, sniffType } from './sniff.ts';
 
@@ -43,8 +43,8 @@ export async function receiveUpload(db: Db, files: Files, workspaceId: string, f
   const key = `files/${id}`;
   const head = new HeadCapture();
   const source = file.stream();
-  let sourceFailed = false;
-  if (source instanceof Readable) source.once('error', () => (sourceFailed = true));
+  let sourceError: unknown = null;
+  if (source instanceof Readable) source.once('error', (error) => (sourceError = error));
   const limit = files.uploadLimitBytes;
   // Fails the stream as soon as it passes the limit: the rest is never read.
   const observe = (chunk: Buffer, size: number) => {
@@ -53,7 +53,8 @@ export async function receiveUpload(db: Db, files: Files, workspaceId: string, f
   };
   const stored = await files.storage.put(key, source as AsyncIterable<Buffer>, observe).catch((error: unknown) => {
     if (error instanceof TooLargeError) throw error;
-    throw sourceFailed ? new UploadInterrupted() : error;
+    if (sourceError instanceof TimeoutError) throw sourceError; // the body's deadline (src/http/timeouts.ts)
+    throw sourceError ? new UploadInterrupted() : error;
   });
   try {
     if (stored.size === 0) throw new ValidationError('file', 'The file is empty');

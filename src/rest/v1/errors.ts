@@ -43,6 +43,7 @@ const statusByCode: Record<string, RestStatus> = {
   [ErrorCode.notFound]: 404,
   [ErrorCode.tooLarge]: 413,
   [ErrorCode.conflict]: 409,
+  [ErrorCode.requestTimeout]: 408,
 };
 
 /** The REST answer to a failed GraphQL operation: its first error, by code, field renamed. */
