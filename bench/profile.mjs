@@ -30,7 +30,15 @@ const profileDir = mkdtempSync(join(tmpdir(), 'gateway-profile-'));
 const server = spawn('taskset', ['-c', '1', process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--max-old-space-size=128', 'dist/index.js'], {
   cwd: ROOT,
   stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0' },
+  env: {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'production',
+    RATE_LIMIT_PER_MINUTE: '0',
+  },
 });
 const url = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
