@@ -2,6 +2,7 @@ import contentDisposition from 'content-disposition';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
 import type { Db } from '../../db/client.ts';
+import { TimeoutError } from '../../domain/errors.ts';
 import { countDownload, findDownload, type DownloadKind } from '../../domain/files/downloads.ts';
 import type { Files } from '../../domain/files/index.ts';
 import { graphql } from '../../generated/graphql/index.ts';
@@ -39,7 +40,11 @@ export async function uploadRoutes(app: FastifyInstance, { db, files }: FileRout
     if (!principal) return sendError(reply, 401, unauthenticatedMessage);
     if (!req.isMultipart()) return sendError(reply, 415, notMultipartMessage);
     // The size limit is the domain's (its 413 names the limit); busboy only bounds the form's other parts.
-    const part = await req.file({ limits: { fileSize: Infinity, files: 1, fields: 10, fieldSize: 1024, parts: 20 } }).catch(() => undefined);
+    // A body that stops before its file part fails here; its deadline answers 408 (src/http/timeouts.ts).
+    const part = await req.file({ limits: { fileSize: Infinity, files: 1, fields: 10, fieldSize: 1024, parts: 20 } }).catch((error: unknown) => {
+      if (error instanceof TimeoutError) throw error;
+      return undefined;
+    });
     if (!part || part.fieldname !== 'file') return sendError(reply, 400, 'A file part named file is required', 'file');
     const result = await executeOperation(
       UploadOperation,
