@@ -1,12 +1,13 @@
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractInWorker } from '../../src/domain/files/extract.ts';
-import { makeMp4, makePdf } from '../helpers/files.ts';
+import { makeMp4, makePdf, makeWebm } from '../helpers/files.ts';
 
 /** The worker's deadline and heap limit, each forced to trip on an ordinary PDF. */
 describe('metadata extraction limits', () => {
+  const limits = { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 };
   let dir: string;
   let pdf: string;
   beforeAll(async () => {
@@ -29,18 +30,31 @@ describe('metadata extraction limits', () => {
     });
   });
 
-  it('refuses a video whose movie box claims 3 GB without reading it', async () => {
-    // A real MP4's first box, then a movie box claiming 3 GB, then 70 MB of (sparse) nothing.
+  it('refuses a video whose index would be read whole into memory the heap limit does not see', async () => {
+    // A real MP4 whose movie box carries 40 MB of padding: mediabunny reads the box in one piece.
     const mp4 = await makeMp4(16, 16, 1, 1);
-    const moov = Buffer.alloc(8);
-    moov.writeUInt32BE(3 * 1024 ** 3, 0);
-    moov.write('moov', 4);
-    const hostile = join(dir, 'hostile.mp4');
-    await writeFile(hostile, Buffer.concat([mp4.subarray(0, mp4.readUInt32BE(0)), moov]));
-    await truncate(hostile, 70 * 1024 * 1024);
-    await expect(extractInWorker(hostile, 'video/mp4', { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 })).rejects.toMatchObject({
+    const moovAt = mp4.indexOf('moov') - 4;
+    const moovSize = mp4.readUInt32BE(moovAt);
+    const padding = Buffer.alloc(40 * 1024 * 1024);
+    padding.writeUInt32BE(padding.length, 0);
+    padding.write('free', 4);
+    const moov = Buffer.concat([mp4.subarray(moovAt, moovAt + moovSize), padding]);
+    moov.writeUInt32BE(moov.length, 0);
+    const padded = join(dir, 'padded.mp4');
+    await writeFile(padded, Buffer.concat([mp4.subarray(0, moovAt), moov, mp4.subarray(moovAt + moovSize)]));
+    await expect(extractInWorker(padded, 'video/mp4', limits)).rejects.toMatchObject({ field: 'filePath', message: "The video's index takes more than 32 MB" });
+    // The same clip unpadded is read.
+    const plain = join(dir, 'plain.mp4');
+    await writeFile(plain, mp4);
+    await expect(extractInWorker(plain, 'video/mp4', limits)).resolves.toMatchObject({ durationSeconds: 1, width: 16, height: 16 });
+  });
+
+  it('refuses a video whose header claims an impossible size (it would overflow the column)', async () => {
+    const huge = join(dir, 'huge.webm');
+    await writeFile(huge, await makeWebm(3_000_000_000, 240, 1));
+    await expect(extractInWorker(huge, 'video/webm', limits)).rejects.toMatchObject({
       field: 'filePath',
-      message: 'The file could not be read: it is corrupt or not in the format its content claims',
+      message: 'The video claims a size of 3000000000×240 pixels',
     });
   });
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,6 +14,13 @@ import { countWords, WordCounter } from './words.ts';
 class Unreadable extends Error {}
 
 const maxDocumentXmlBytes = 48 * 1024 * 1024;
+/**
+ * The most a video parser may read at once. mediabunny reads an MP4's whole movie box (its index:
+ * ~10 MB for three hours at 60 fps) into ArrayBuffers, which the worker's heap limit does not see.
+ */
+const maxVideoReadBytes = 32 * 1024 * 1024;
+/** Beyond this a video's width or height is a corrupt header, not a picture (8K is 7680). */
+const maxVideoSide = 65_535;
 
 async function pdf(path: string, thumbnailWidth: number): Promise<WorkerMetadata> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -95,13 +102,17 @@ async function media(path: string, video: boolean): Promise<WorkerMetadata> {
   const { parseFile } = await import('music-metadata');
   started();
   const { format } = await parseFile(path, { duration: true, skipCovers: true });
-  if (format.duration === undefined || !Number.isFinite(format.duration)) throw new Unreadable();
-  const metadata: WorkerMetadata = { durationSeconds: format.duration };
-  if (video) {
-    const track = format.trackInfo?.find((t) => t.video?.pixelWidth && t.video?.pixelHeight)?.video;
-    if (track) Object.assign(metadata, { width: track.pixelWidth, height: track.pixelHeight });
-  }
-  return metadata;
+  const track = video ? format.trackInfo?.find((t) => t.video?.pixelWidth && t.video?.pixelHeight)?.video : undefined;
+  return timedMedia(format.duration, track?.pixelWidth, track?.pixelHeight);
+}
+
+/** A duration, and a size when the container gives one, checked: a header can claim anything. */
+function timedMedia(durationSeconds: number | undefined, width?: number, height?: number): WorkerMetadata {
+  if (durationSeconds === undefined || !Number.isFinite(durationSeconds) || durationSeconds <= 0) throw new Unreadable();
+  if (width === undefined || height === undefined) return { durationSeconds };
+  const side = (n: number) => Number.isInteger(n) && n >= 1 && n <= maxVideoSide;
+  if (!side(width) || !side(height)) throw new Unreadable(`The video claims a size of ${width}×${height} pixels`);
+  return { durationSeconds, width, height };
 }
 
 /**
@@ -113,17 +124,30 @@ async function media(path: string, video: boolean): Promise<WorkerMetadata> {
  * not read (AVI, FLV, ASF, MPEG-PS).
  */
 async function video(path: string): Promise<WorkerMetadata> {
-  const { ALL_FORMATS, FilePathSource, Input } = await import('mediabunny');
+  const { ALL_FORMATS, Input, StreamSource } = await import('mediabunny');
   started();
-  const input = new Input({ source: new FilePathSource(path), formats: ALL_FORMATS });
+  const file = await open(path);
+  const size = (await file.stat()).size;
+  const source = new StreamSource({
+    getSize: () => size,
+    read: async (start, end) => {
+      if (end - start > maxVideoReadBytes) throw new Unreadable(`The video's index takes more than ${maxVideoReadBytes / 1024 / 1024} MB`);
+      const bytes = new Uint8Array(end - start);
+      await file.read(bytes, 0, bytes.length, start);
+      return bytes;
+    },
+    prefetchProfile: 'fileSystem',
+  });
+  const input = new Input({ source, formats: ALL_FORMATS });
   try {
     if (!(await input.canRead())) return await media(path, true);
     const durationSeconds = await input.computeDuration();
-    if (!(durationSeconds > 0)) throw new Unreadable();
     const track = await input.getPrimaryVideoTrack();
-    return track ? { durationSeconds, width: track.displayWidth, height: track.displayHeight } : { durationSeconds };
+    if (!track) return timedMedia(durationSeconds);
+    return timedMedia(durationSeconds, await track.getDisplayWidth(), await track.getDisplayHeight());
   } finally {
     input.dispose();
+    await file.close();
   }
 }
 
