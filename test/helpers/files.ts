@@ -97,12 +97,19 @@ export function multipartBody(parts: { name: string; filename?: string; contentT
   return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
+/** The track header's matrix (a, b, u, c, d, v, x, y, w; 16.16 and 2.30 fixed point) turning a picture clockwise. */
+const turnedBy = {
+  90: [0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000],
+  180: [-0x10000, 0, 0, 0, -0x10000, 0, 0, 0, 0x40000000],
+  270: [0, -0x10000, 0, 0x10000, 0, 0, 0, 0, 0x40000000],
+};
+
 /**
  * An H.264 MP4 of `frames` grey frames at `frameRate`, encoded for real (h264-mp4-encoder, a WASM
- * build of minih264 and minimp4). `portrait` writes a 90° rotation into the track header's
- * matrix, as phones do: stored width×height, displayed height×width.
+ * build of minih264 and minimp4). `rotation` is written into the track header's matrix, as
+ * phones do: stored width×height, displayed height×width when turned by 90° or 270°.
  */
-export async function makeMp4(width: number, height: number, frames: number, frameRate: number, portrait = false): Promise<Buffer> {
+export async function makeMp4(width: number, height: number, frames: number, frameRate: number, rotation: 0 | 90 | 180 | 270 = 0): Promise<Buffer> {
   const encoder = await HME.createH264MP4Encoder();
   Object.assign(encoder, { width, height, frameRate });
   encoder.initialize();
@@ -112,10 +119,10 @@ export async function makeMp4(width: number, height: number, frames: number, fra
   const mp4 = Buffer.from(encoder.FS.readFile(encoder.outputFilename));
   encoder.FS.unlink(encoder.outputFilename);
   encoder.delete();
-  if (portrait) {
+  if (rotation) {
     // tkhd (version 0): 8 bytes of box header, then 40 bytes of fields before the 3×3 matrix.
     const matrix = mp4.indexOf('tkhd') - 4 + 8 + 40;
-    for (const [i, value] of [0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000].entries()) mp4.writeInt32BE(value, matrix + i * 4);
+    for (const [i, value] of turnedBy[rotation].entries()) mp4.writeInt32BE(value, matrix + i * 4);
   }
   return mp4;
 }

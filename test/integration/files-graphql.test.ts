@@ -111,7 +111,7 @@ describe('uploadFile and createAsset over GraphQL', () => {
       mimeType: 'audio/wav',
       thumbnailUrl: null,
     });
-    const mp4 = await makeMp4(32, 16, 30, 20, true);
+    const mp4 = await makeMp4(32, 16, 30, 20, 90);
     expect(expectData(await createFromFile(key, 'VIDEO', mp4, 'portrait.mp4')).createAsset).toMatchObject({
       __typename: 'VideoAsset',
       durationSeconds: 1.5,

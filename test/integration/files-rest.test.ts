@@ -265,7 +265,7 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     });
   });
 
-  it('video: duration_seconds, width and height from an H.264 MP4 (also one recorded portrait), a WebM and browser recordings', async () => {
+  it('video: duration_seconds, width and height from an H.264 MP4 (also turned as phones record), a WebM and browser recordings', async () => {
     const key = await t.newKey();
     // 50 frames at 25 per second: 2 s. No sound track (music-metadata timed only an MP4's audio).
     const mp4 = await makeMp4(64, 48, 50, 25);
@@ -289,8 +289,19 @@ describe('creating an asset from an upload fills its metadata from the bytes', (
     expect(fragmented.includes('moof')).toBe(true);
     expect((await createFromFile(key, 'video', fragmented, 'recording.mp4')).body.data).toMatchObject({ duration_seconds: 2, width: 64, height: 48 });
 
-    const portrait = await makeMp4(64, 48, 25, 25, true);
-    expect((await createFromFile(key, 'video', portrait, 'portrait.mp4')).body.data).toMatchObject({ duration_seconds: 1, width: 48, height: 64 });
+    // Turned as phones record: a quarter turn either way swaps the sides, a half turn does not.
+    for (const [rotation, width, height] of [
+      [90, 48, 64],
+      [180, 64, 48],
+      [270, 48, 64],
+    ] as const) {
+      const turned = await makeMp4(64, 48, 25, 25, rotation);
+      expect((await createFromFile(key, 'video', turned, `turned-${rotation}.mp4`)).body.data, `${rotation}°`).toMatchObject({
+        duration_seconds: 1,
+        width,
+        height,
+      });
+    }
 
     const webm = await makeWebm(320, 240, 3);
     expect((await createFromFile(key, 'video', webm, 'clip.webm')).body.data).toMatchObject({

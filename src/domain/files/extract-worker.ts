@@ -120,8 +120,8 @@ function timedMedia(durationSeconds: number | undefined, width?: number, height?
  * timestamps, so a browser's recording (a WebM written as it streams, or a fragmented MP4, with
  * no duration in its header) has one too; size as displayed (a phone's portrait video, stored
  * landscape with a 90° rotation, is taller than wide). music-metadata times only an MP4's audio
- * track, reads no MP4 size and fails on a streamed WebM: it keeps the containers mediabunny does
- * not read (AVI, FLV, ASF, MPEG-PS).
+ * track, reads no MP4 size and fails on a streamed WebM: it is left the containers mediabunny does
+ * not read (WMV, AVI, FLV …), and a video neither can time is refused.
  */
 async function video(path: string): Promise<WorkerMetadata> {
   const { ALL_FORMATS, Input, StreamSource } = await import('mediabunny');
