@@ -23,13 +23,15 @@ export interface EarlierCreate {
   deletedAt: Date | null;
 }
 
-const maxKeyLength = 255;
+/** What a key may be: 1 to 255 visible ASCII characters, as Stripe and the IETF draft use (the OpenAPI document states it from here). */
+export const idempotencyKeyRule = { maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } as const;
+const keyPattern = new RegExp(idempotencyKeyRule.pattern);
 
-/** Checks the client's key (visible ASCII, as Stripe and the IETF draft use) and fingerprints the input it names. */
+/** Checks the client's key and fingerprints the input it names. */
 export function idempotencyOf(key: string | null | undefined, input: object): Idempotency | null {
   if (key == null) return null;
-  if (key.length < 1 || key.length > maxKeyLength || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new ValidationError('idempotencyKey', `Idempotency key must be 1 to ${maxKeyLength} visible ASCII characters`);
+  if (key.length > idempotencyKeyRule.maxLength || !keyPattern.test(key)) {
+    throw new ValidationError('idempotencyKey', `Idempotency key must be 1 to ${idempotencyKeyRule.maxLength} visible ASCII characters`);
   }
   return { key, fingerprint: createHash('sha256').update(canonicalJson(input)).digest('hex') };
 }

@@ -22,6 +22,7 @@ import {
 } from '../../domain/assets.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { isUuid } from '../../domain/ids.ts';
+import { idempotencyKeyRule } from '../../domain/idempotency.ts';
 import { builder, type BuilderTypes } from '../builder.ts';
 import { refuseFirstWithLast } from '../connections.ts';
 import type { Context } from '../context.ts';
@@ -206,7 +207,7 @@ const UpdateAssetInput = builder.inputType('UpdateAssetInput', {
 export function idempotencyKeyDescription(noun: string) {
   return (
     `Makes a retry safe: the same key with the same input answers the ${noun} the first call created, never a second one; ` +
-    'the key with another input is BAD_USER_INPUT, and CONFLICT while the first call is still running. 1 to 255 visible ASCII ' +
+    `the key with another input is BAD_USER_INPUT, and CONFLICT while the first call is still running. 1 to ${idempotencyKeyRule.maxLength} visible ASCII ` +
     "characters, unique per workspace (e.g. a UUID). REST's Idempotency-Key header."
   );
 }

@@ -3,6 +3,7 @@ import { maxCollectionItems } from '../../domain/collections.ts';
 import { maxLibraryNameLength } from '../../domain/libraries.ts';
 import { allScopes } from '../../auth/scopes.ts';
 import { maxKeyNameLength } from '../../domain/api-keys.ts';
+import { idempotencyKeyRule } from '../../domain/idempotency.ts';
 import { restErrors } from './errors.ts';
 
 /**
@@ -51,17 +52,18 @@ const idempotencyKey = (noun: string) => ({
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+  schema: { type: 'string', minLength: 1, ...idempotencyKeyRule },
   description:
     `Makes a retry safe: the same key with the same body answers 201 with the ${noun} the first request created, never a ` +
     'second one (also after a crash, if the first was committed). The key with another body answers 400 (`field` ' +
     `\`Idempotency-Key\`); while the first request is still running, 409. Keys are unique per workspace and kept as long as the ${noun}.`,
 });
-const idempotencyConflict = errorResponse(
-  409,
-  'A request with the same Idempotency-Key is still in progress, or the asset it created has been deleted since.',
-  'A request with this idempotency key is still in progress; retry once it has finished',
-);
+const idempotencyConflict = (whenDeleted: string) =>
+  errorResponse(
+    409,
+    `A request with the same Idempotency-Key is still in progress${whenDeleted}.`,
+    'A request with this idempotency key is still in progress; retry once it has finished',
+  );
 const libraryNotFound = errorResponse(404, 'No such library in your workspace (also for a malformed id).', 'Library not found');
 const collectionNotFound = errorResponse(404, 'No such collection (an asset of type collection) in your workspace.', 'Collection not found');
 
@@ -218,7 +220,7 @@ export const openApiDocument = {
           401: responses[401],
           403: responses[403],
           408: responses[408],
-          409: idempotencyConflict,
+          409: idempotencyConflict(', or the asset it created has been deleted since'),
           413: responses[413],
           415: responses[415],
           429: responses[429],
@@ -413,7 +415,7 @@ export const openApiDocument = {
         description: 'Required scope: `write:libraries`. The slug comes from the name, unique among your libraries.',
         parameters: [idempotencyKey('library')],
         requestBody: jsonBody('CreateLibrary'),
-        responses: { 201: json('LibraryEnvelope', 'The new library.'), ...writeErrors, 409: idempotencyConflict },
+        responses: { 201: json('LibraryEnvelope', 'The new library.'), ...writeErrors, 409: idempotencyConflict('') },
       },
     },
     '/libraries/{library_id}': {
