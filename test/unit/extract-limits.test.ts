@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractInWorker } from '../../src/domain/files/extract.ts';
 import { makeMp4, makePdf, makeWebm } from '../helpers/files.ts';
 
-/** The worker's deadline and heap limit, each forced to trip on an ordinary PDF. */
+/** The worker's deadline and heap limit, each forced to trip on an ordinary PDF, and the video parser's own limits. */
 describe('metadata extraction limits', () => {
   const limits = { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 };
   let dir: string;
@@ -18,13 +18,13 @@ describe('metadata extraction limits', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('reads the PDF within generous limits', async () => {
-    const { thumbnail, ...metadata } = await extractInWorker(pdf, 'application/pdf', { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 });
+    const { thumbnail, ...metadata } = await extractInWorker(pdf, 'application/pdf', limits);
     expect(metadata).toEqual({ pageCount: 40, wordCount: 280 });
     expect(thumbnail?.length).toBeGreaterThan(0);
   });
 
   it('stops a parser past its deadline with a 400-kind error', async () => {
-    await expect(extractInWorker(pdf, 'application/pdf', { timeoutMs: 1, memoryMb: 96, maxImagePixels: 1e8 })).rejects.toMatchObject({
+    await expect(extractInWorker(pdf, 'application/pdf', { ...limits, timeoutMs: 1 })).rejects.toMatchObject({
       field: 'filePath',
       message: 'The file took longer than 0.001 s to analyse',
     });
@@ -59,7 +59,7 @@ describe('metadata extraction limits', () => {
   });
 
   it('stops a parser that needs more heap than allowed', async () => {
-    await expect(extractInWorker(pdf, 'application/pdf', { timeoutMs: 30_000, memoryMb: 16, maxImagePixels: 1e8 })).rejects.toMatchObject({
+    await expect(extractInWorker(pdf, 'application/pdf', { ...limits, memoryMb: 16 })).rejects.toMatchObject({
       field: 'filePath',
       message: 'The file needs more than 16 MB to analyse',
     });
