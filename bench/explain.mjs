@@ -39,14 +39,14 @@ await client.connect();
 const deepPage = deepPageFor(assets);
 const {
   rows: [row],
-} = await client.query('SELECT id FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [
+} = await client.query('SELECT id, created_at FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [
   SCALE_WORKSPACE_ID,
   (deepPage - 1) * 20 - 1,
 ]);
-const { cursorFormatter } = await import(pathToFileURL(join(ROOT, 'node_modules/@pothos/plugin-prisma/esm/util/cursors.js')).href);
+const { assetCursor } = await dist('graphql/connections.js');
 
 const out = [`## Plans of the scale workloads — ${new Date().toISOString()}, ${assets.toLocaleString('en')} assets\n`];
-for (const w of workloads(key, { gateway: cursorFormatter('id')({ id: row.id }) }, deepPage)) {
+for (const w of workloads(key, { gateway: assetCursor({ id: row.id, createdAt: row.created_at }, 'createdAt') }, deepPage)) {
   for (const [face, req] of [
     ['REST', w.rest],
     ['GraphQL', w.graphql],

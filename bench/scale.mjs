@@ -3,7 +3,6 @@
 // Progress goes to stderr, the markdown table to stdout (and bench/.data/scale-last-run.md).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -33,12 +32,8 @@ const deepPage = deepPageFor(opt.assets);
 
 execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 mkdirSync(join(BENCH, '.data'), { recursive: true });
-// The gateway's cursor format (plugin-prisma's), to start a connection half-way down the list.
-const rootRequire = createRequire(join(ROOT, 'package.json'));
-const { cursorFormatter } = await import(
-  pathToFileURL(join(rootRequire.resolve('@pothos/plugin-prisma').replace(/lib\/index\.js$/, ''), 'esm/util/cursors.js')).href
-);
-const gatewayCursor = cursorFormatter('id');
+// The gateway's own cursor writer, to start a connection half-way down the list.
+const { assetCursor } = await import(pathToFileURL(join(ROOT, 'dist/graphql/connections.js')).href);
 
 // ---------------------------------------------------------------- data
 const seedTag = (assets) => `scale v2: ${assets} assets`;
@@ -207,7 +202,7 @@ if (opt.engines.includes('postgres')) {
   const offset = (deepPage - 1) * 20;
   const {
     rows: [cursorRow],
-  } = await c.query('SELECT id FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [
+  } = await c.query('SELECT id, created_at FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [
     SCALE_WORKSPACE_ID,
     offset - 1,
   ]);
@@ -223,7 +218,11 @@ if (opt.engines.includes('postgres')) {
       )
     ).json.data.allAssets.edges[0].cursor;
     const rows = [];
-    const all = workloads(keys.read, { gateway: gatewayCursor({ id: cursorRow.id }), postgraphile: pglCursor }, deepPage);
+    const all = workloads(
+      keys.read,
+      { gateway: assetCursor({ id: cursorRow.id, createdAt: cursorRow.created_at }, 'createdAt'), postgraphile: pglCursor },
+      deepPage,
+    );
     const rare = all.find((w) => w.name.startsWith('search, rare'));
     log(`warming the gateway up with ${opt.serverWarmup} requests of "${rare.name}"`);
     await warmUp([

@@ -91,37 +91,56 @@ export async function findAssetPage<Q extends { select?: Prisma.AssetSelect; inc
 }
 
 /**
- * Rows of a cursor page: those after (or, paging backwards, before) the cursor's asset in the
- * list's order. plugin-prisma hands Prisma the cursor, which writes it as `(sort = X AND id <= Y)
- * OR sort < X` and skips one row: PostgreSQL can only filter that row by row from the top of the
- * list, and the skipped row is a wrong one when the cursor's asset is no longer in the list. So
- * the keyset is written here instead, with `sort <= X` beside it so that the order's index starts
- * at the cursor: a page costs the same at any depth. The cursor must name an asset of the
- * workspace (a deleted one still marks its place); any other id is refused like a malformed cursor.
+ * A place in a list's order, as a connection's cursor carries it: an asset's id and, for the
+ * order it was read in, that asset's sort value. It is a position, not a reference: the asset
+ * need not be in the list any more (deleted, or never of this workspace).
  */
-export async function findAssetsAfterCursor<Q extends Omit<Prisma.AssetFindManyArgs, 'where' | 'orderBy'>>(
+export interface AssetPosition {
+  id: string;
+  sort?: AssetSort;
+  value?: Date | string;
+}
+
+/**
+ * Rows of a cursor page: those after (or, for a negative `take`, before) the position in the
+ * list's order. The keyset is written here rather than left to Prisma's `cursor`, which writes
+ * `(sort = X AND id <= Y) OR sort < X` and skips one row: PostgreSQL can only filter that row
+ * by row from the top of the list, and the skipped row is a wrong one when the cursor's asset
+ * is no longer in the list. `sort <= X` beside it lets the order's index start at the position,
+ * so a page costs one statement at any depth. A position without the value of this sort (a
+ * cursor of another sort, or an id-only cursor as plugin-prisma wrote them before 2026-11-28)
+ * reads it from the asset first, which must then be one of the workspace (a deleted one still
+ * marks its place); any other is refused like a malformed cursor.
+ */
+export async function findAssetsAfterCursor<Q extends Omit<Prisma.AssetFindManyArgs, 'where' | 'orderBy' | 'cursor' | 'skip'>>(
   db: Db,
   workspaceId: string,
   filter: AssetFilter,
   sort: AssetSort = 'createdAt',
   order: SortOrder = 'desc',
-  { cursor, skip: _skip, ...query }: Q,
+  position: AssetPosition | undefined,
+  query: Q,
 ) {
   const where = visibleAssets(workspaceId, filter);
-  if (cursor?.id !== undefined) {
+  if (position) {
     const backward = (query.take ?? 0) < 0;
-    const at = isUuid(cursor.id)
-      ? await db.asset.findFirst({ where: { id: cursor.id, workspaceId }, select: { id: true, createdAt: true, title: true, updatedAt: true } })
-      : null;
+    const at = await sortValueAt(db, workspaceId, sort, position);
     if (!at) throw new ValidationError(backward ? 'before' : 'after', 'Invalid cursor');
-    const value = at[sort as keyof typeof at];
-    const up = backward !== (order === 'asc'); // whether the page lies at higher values than the cursor
+    const { id, value } = at;
+    const up = backward !== (order === 'asc'); // whether the page lies at higher values than the position
     where.AND = [
       { [sort]: up ? { gte: value } : { lte: value } },
-      { OR: [{ [sort]: up ? { gt: value } : { lt: value } }, { [sort]: value, id: up ? { gt: at.id } : { lt: at.id } }] },
+      { OR: [{ [sort]: up ? { gt: value } : { lt: value } }, { [sort]: value, id: up ? { gt: id } : { lt: id } }] },
     ];
   }
   return db.asset.findMany({ ...query, where, orderBy: assetOrder(sort, order) });
+}
+
+async function sortValueAt(db: Db, workspaceId: string, sort: AssetSort, position: AssetPosition) {
+  if (!isUuid(position.id)) return null;
+  if (position.sort === sort && position.value !== undefined) return { id: position.id, value: position.value };
+  const asset = await db.asset.findFirst({ where: { id: position.id, workspaceId }, select: { id: true, createdAt: true, title: true, updatedAt: true } });
+  return asset && { id: asset.id, value: asset[sort] };
 }
 
 export interface PageRequest {

@@ -28,6 +28,8 @@ export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
   AuthScopes: Record<Scope, boolean>;
   DefaultFieldNullability: false;
+  // Every connection counts its whole list on demand (./connections.ts).
+  Connection: { totalCount: () => Promise<number> };
   Scalars: {
     // graphql-js hands every ID input over as a string.
     ID: { Input: string; Output: string };

@@ -45,9 +45,10 @@ beforeAll(async () => {
     method: 'POST',
     url: '/graphql',
     headers: { authorization: `Bearer ${otherKey}` },
-    payload: { query: '{ assetsConnection(first: 1) { edges { cursor } } }' },
+    payload: { query: '{ assetsConnection(first: 1) { edges { node { id } } } }' },
   });
-  foreignCursor = theirs.json().data.assetsConnection.edges[0].cursor;
+  // An id-only cursor, as plugin-prisma wrote them: the one kind that names an asset to look up.
+  foreignCursor = Buffer.from(`GPC:S:${theirs.json().data.assetsConnection.edges[0].node.id}`).toString('base64');
 });
 
 type Expect =
@@ -167,7 +168,7 @@ const cases: Case[] = [
     request: connectionAfter(() => Buffer.from(`GPC:S:${uuid}`).toString('base64')),
     expect: gqlInput('after', /Invalid cursor/),
   },
-  { name: 'GraphQL: a cursor that is not base64 of ours', request: connectionAfter(() => 'bm9wZQ=='), expect: gqlInput(undefined, /Invalid cursor/) },
+  { name: 'GraphQL: a cursor that is not base64 of ours', request: connectionAfter(() => 'bm9wZQ=='), expect: gqlInput('after', /Invalid cursor/) },
   {
     name: 'GraphQL: a cursor with a non-UUID id',
     request: connectionAfter(() => Buffer.from('GPC:S:1 OR 1=1').toString('base64')),
@@ -177,6 +178,11 @@ const cases: Case[] = [
     name: 'GraphQL: a foreign cursor as before',
     request: () => op('query($b: String) { assetsConnection(last: 1, before: $b) { edges { node { id } } } }', { b: foreignCursor })(),
     expect: gqlInput('before', /Invalid cursor/),
+  },
+  {
+    name: 'GraphQL: after with before',
+    request: () => op('query($c: String) { assetsConnection(after: $c, before: $c) { totalCount } }', { c: foreignCursor })(),
+    expect: gqlInput('before', /Pass either after or before/),
   },
   { name: 'GraphQL: negative first', request: op('{ assetsConnection(first: -1) { totalCount } }'), expect: gqlInput() },
 

@@ -207,25 +207,67 @@ describe('assets list', () => {
     }
   });
 
-  it("refuses a cursor made from another workspace's asset like a malformed one, and keeps a deleted asset's place", async () => {
+  it('reads a cursor as a place in the order: its own sort value, or an id-only cursor looked up in the workspace', async () => {
     const key = await t.newKey();
     const stranger = await t.newKey();
     const rows = await seed(key);
     const strangerRows = await seed(stranger);
-    const cursorOf = (id: string) => Buffer.from(`GPC:S:${id}`).toString('base64');
+    const mine = new Set(rows.map((r) => r.id));
     const ids = expected(rows, {}, 'CREATED_AT', 'DESC');
-    // The cursor format is plugin-prisma's; check it against a real one first.
-    const firstPage = expectData(await graphql(t.app, key, ListConnection, { first: 1 })).assetsConnection;
-    expect(firstPage.edges[0].cursor).toBe(cursorOf(ids[0]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const encode = (text: string) => Buffer.from(text).toString('base64');
+    const idCursor = (id: string) => encode(`GPC:S:${id}`);
+    const pageAfter = async (cursor: string, sort: AssetSort = 'CREATED_AT', order: SortOrder = 'DESC') =>
+      graphql(t.app, key, ListConnection, { first: 3, after: cursor, sort, order });
 
-    for (const after of [cursorOf(strangerRows[0].id), cursorOf('00000000-0000-4000-8000-000000000000'), 'not a cursor']) {
-      const refused = await graphql(t.app, key, ListConnection, { first: 3, after });
-      expect(refused.data, after).toBeNull();
-      expect(refused.errors?.[0].message, after).toMatch(/^Invalid cursor/);
-    }
+    // A cursor carries its asset's id, the sort and that asset's value of it (plugin-prisma's tagged tuple).
+    const page = expectData(await graphql(t.app, key, ListConnection, { first: 3 })).assetsConnection;
+    const third = byId.get(ids[2])!;
+    expect(Buffer.from(page.edges[2].cursor, 'base64').toString()).toBe(
+      `GPC:T:${JSON.stringify([`S:${third.id}`, 'S:createdAt', `D:${third.createdAt.getTime()}`])}`,
+    );
+    expect(page.pageInfo.endCursor).toBe(page.edges[2].cursor);
+    const next = (await pageAfter(page.edges[2].cursor)).data?.assetsConnection.edges.map((e) => e.node.id);
+    expect(next).toEqual(ids.slice(3, 6));
+
+    // A deleted asset's cursor keeps its place, in both formats.
     await t.database.db.asset.update({ where: { id: ids[2] }, data: { deletedAt: new Date() } });
-    const afterDeleted = expectData(await graphql(t.app, key, ListConnection, { first: 3, after: cursorOf(ids[2]) })).assetsConnection;
-    expect(afterDeleted.edges.map((e) => e.node.id)).toEqual(ids.slice(3, 6));
+    for (const cursor of [page.edges[2].cursor, idCursor(ids[2])]) {
+      expect(expectData(await pageAfter(cursor)).assetsConnection.edges.map((e) => e.node.id)).toEqual(ids.slice(3, 6));
+    }
+    const live = ids.filter((id) => id !== ids[2]);
+
+    // Under another sort the cursor's value is not that sort's, so its asset is looked up.
+    const byTitle = expected(rows, {}, 'TITLE', 'ASC').filter((id) => id !== ids[2]);
+    const titled = expectData(await pageAfter(page.edges[1].cursor, 'TITLE', 'ASC')).assetsConnection.edges.map((e) => e.node.id);
+    expect(titled).toEqual(byTitle.slice(byTitle.indexOf(ids[1]) + 1, byTitle.indexOf(ids[1]) + 4));
+
+    // Another workspace's cursor is a place like any forged one: it pages your assets from there, never theirs.
+    const theirs = expectData(await graphql(t.app, stranger, ListConnection, { first: 4 })).assetsConnection.edges[3].cursor;
+    const fromTheirs = expectData(await pageAfter(theirs)).assetsConnection.edges.map((e) => e.node.id);
+    expect(fromTheirs).toHaveLength(3);
+    expect(fromTheirs.every((id) => mine.has(id))).toBe(true);
+    expect(fromTheirs).toEqual(live.slice(live.indexOf(fromTheirs[0]), live.indexOf(fromTheirs[0]) + 3));
+
+    // An id-only cursor must name an asset of the workspace; and nothing malformed is read.
+    const tuple = (...parts: unknown[]) => encode(`GPC:T:${JSON.stringify(parts)}`);
+    for (const bad of [
+      idCursor(strangerRows[0].id),
+      idCursor('00000000-0000-4000-8000-000000000000'),
+      idCursor('1 OR 1=1'),
+      'not a cursor',
+      tuple(`S:${ids[0]}`, 'S:createdAt'),
+      tuple(`S:${ids[0]}`, 'S:slug', 'S:x'),
+      tuple(`S:${ids[0]}`, 'S:createdAt', 'S:2024-01-01'),
+      tuple(`S:${ids[0]}`, 'S:createdAt', `D:${Date.UTC(-5000, 0, 1)}`),
+      tuple(`S:${ids[0]}`, 'S:title', 'S:a\u0000b'),
+      tuple(`S:${ids[0]}`, 'S:title', `S:${'t'.repeat(501)}`),
+      tuple('S:not-a-uuid', 'S:title', 'S:alpha'),
+    ]) {
+      const refused = await pageAfter(bad);
+      expect(refused.data, bad).toBeNull();
+      expect(refused.errors?.[0], bad).toMatchObject({ message: 'Invalid cursor', extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+    }
   });
 
   it('pages backwards with last/before through every order, to the same list', async () => {

@@ -19,8 +19,14 @@ const NestedList = gql(`
   }
 `);
 const NestedConnection = gql(`
-  query NestedConnection($first: Int) {
-    assetsConnection(first: $first) { totalCount edges { node { id title library { name } } } }
+  query NestedConnection($first: Int, $after: String) {
+    assetsConnection(first: $first, after: $after) { totalCount pageInfo { endCursor } edges { node { id title library { name } } } }
+  }
+`);
+
+const CountConnection = gql(`
+  query CountConnection {
+    assetsConnection(first: 5) { totalCount }
   }
 `);
 
@@ -91,11 +97,25 @@ describe('SQL per request', () => {
     const counts = Object.fromEntries(Object.entries(sent).map(([perPage, statements]) => [perPage, statements.length]));
     expect(counts, `the statements sent: ${JSON.stringify(sent, null, 1)}`).toEqual({ 1: 2, 20: 2, 100: 2 });
 
+    let endCursor: string | null | undefined;
     const connection = await statementsOf(async () => {
       const data = expectData(await graphql(t.app, key, NestedConnection, { first: 100 }));
       expect(data.assetsConnection.edges).toHaveLength(100);
+      endCursor = data.assetsConnection.pageInfo.endCursor;
     });
     expect(connection).toHaveLength(2);
+    // The next page too: the cursor carries the sort value, so no statement looks it up.
+    const nextPage = await statementsOf(async () => {
+      const data = expectData(await graphql(t.app, key, NestedConnection, { first: 100, after: endCursor }));
+      expect(data.assetsConnection.edges).toHaveLength(50);
+      expect(data.assetsConnection.edges.every((edge) => edge.node.library?.name.startsWith('Library'))).toBe(true);
+    });
+    expect(nextPage, nextPage.join('\n')).toHaveLength(2);
+    // And the count alone reads no page.
+    const countOnly = await statementsOf(async () => {
+      expectData(await graphql(t.app, key, CountConnection));
+    });
+    expect(countOnly, countOnly.join('\n')).toHaveLength(1);
   });
 
   it('is a fixed number for libraries with their asset counts and first assets, and collections with their items', async () => {

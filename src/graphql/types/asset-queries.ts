@@ -1,4 +1,5 @@
 import type { ArgBuilder } from '@pothos/core';
+import { queryFromInfo } from '@pothos/plugin-prisma';
 import { scopeRule } from '../../auth/scopes.ts';
 import {
   assetOrder,
@@ -24,7 +25,7 @@ import type { Prisma } from '../../generated/prisma/client.ts';
 import { isUuid } from '../../domain/ids.ts';
 import { idempotencyKeyRule } from '../../domain/idempotency.ts';
 import { builder, type BuilderTypes } from '../builder.ts';
-import { refuseFirstWithLast } from '../connections.ts';
+import { assetCursor, connectionOf, cursorPage, parseAssetCursor, selectsOnlyTotalCount } from '../connections.ts';
 import type { Context } from '../context.ts';
 import { enumValuesOf, identityMap } from '../enums.ts';
 import { AssetInterface } from './asset.ts';
@@ -142,24 +143,39 @@ builder.queryFields((t) => ({
     },
   }),
 
-  assetsConnection: t.prismaConnection({
-    type: AssetInterface,
-    cursor: 'id',
-    maxSize: maxPerPage,
-    defaultSize: 20,
-    description: 'Assets of your workspace as a Relay cursor connection.',
-    authScopes: scopeRule('Query', 'assetsConnection'),
-    args: {
-      filter: t.arg({ type: AssetFilterInput, required: false }),
-      sort: t.arg({ type: AssetSortEnum, defaultValue: 'createdAt' }),
-      order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
+  assetsConnection: t.connection(
+    {
+      type: AssetInterface,
+      description: 'Assets of your workspace as a Relay cursor connection.',
+      authScopes: scopeRule('Query', 'assetsConnection'),
+      args: {
+        filter: t.arg({ type: AssetFilterInput, required: false }),
+        sort: t.arg({ type: AssetSortEnum, defaultValue: 'createdAt' }),
+        order: t.arg({ type: SortOrderEnum, defaultValue: 'desc' }),
+      },
+      resolve: async (_root, args, ctx, info) => {
+        const { take, cursor, backward } = cursorPage(args, { defaultSize: defaultPerPage, maxSize: maxPerPage });
+        const workspaceId = workspaceOf(ctx);
+        const filter = (args.filter ?? {}) as AssetFilter;
+        const sort = args.sort ?? 'createdAt';
+        const totalCount = () => countAssets(ctx.db, workspaceId, filter);
+        if (selectsOnlyTotalCount(info)) return { ...connectionOf(args, [], take, () => ''), totalCount };
+        const position = cursor === null ? undefined : parseAssetCursor(cursor, backward ? 'before' : 'after');
+        // The selection of `nodes` and `edges.node` both, and the sort value each cursor carries.
+        const query = await queryFromInfo({
+          context: ctx,
+          info,
+          typeName: AssetInterface.name,
+          paths: [['nodes'], ['edges', 'node']],
+          select: { id: true, [sort]: true },
+          awaitSelections: true,
+        });
+        const rows = await findAssetsAfterCursor(ctx.db, workspaceId, filter, sort, args.order ?? undefined, position, { ...query, take });
+        return { ...connectionOf(args, rows, take, (row) => assetCursor(row, sort)), totalCount };
+      },
     },
-    totalCount: (_connection, args, ctx) => countAssets(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter),
-    resolve: (query, _root, args, ctx) => {
-      refuseFirstWithLast(args);
-      return findAssetsAfterCursor(ctx.db, workspaceOf(ctx), (args.filter ?? {}) as AssetFilter, args.sort ?? undefined, args.order ?? undefined, query);
-    },
-  }),
+    { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => connection.totalCount() }) }) },
+  ),
 
   asset: t.prismaField({
     type: AssetInterface,
