@@ -32,9 +32,12 @@ export function textProblem(value: string, kind: TextKind): string | null {
 export function checkText(field: string, label: string, value: string, kind: TextKind, maxLength: number): string {
   const problem = textProblem(value, kind);
   if (problem) throw new ValidationError(field, `${label} ${problem}`);
-  // Cheap bound first: a string of n UTF-16 units has at least n/2 code points.
-  if (value.length > maxLength && (value.length > 2 * maxLength || [...value].length > maxLength)) {
-    throw new ValidationError(field, `${label} must be at most ${maxLength} characters`);
-  }
+  if (!withinLength(value, maxLength)) throw new ValidationError(field, `${label} must be at most ${maxLength} characters`);
   return value;
+}
+
+/** Whether `value` has at most `maxLength` code points. */
+export function withinLength(value: string, maxLength: number): boolean {
+  // Cheap bound first: a string of n UTF-16 units has at least n/2 code points.
+  return value.length <= maxLength || (value.length <= 2 * maxLength && [...value].length <= maxLength);
 }

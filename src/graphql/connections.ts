@@ -3,6 +3,7 @@ import { formatPrismaCursor, parsePrismaCursor } from '@pothos/plugin-prisma';
 import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { assetSorts, maxTitleLength, type AssetPosition, type AssetSort } from '../domain/assets.ts';
 import { ValidationError } from '../domain/errors.ts';
+import { withinLength } from '../domain/text.ts';
 
 export interface ConnectionArgs {
   first?: number | null;
@@ -85,12 +86,12 @@ export function parseAssetCursor(cursor: string, field: 'after' | 'before'): Ass
 }
 
 const sorts: readonly unknown[] = Object.values(assetSorts);
-/** What PostgreSQL can compare the column with: a timestamp it can hold, a title it could store. */
+/** What PostgreSQL can compare the column with: a timestamp it can hold, a title the column could hold. */
 const earliest = Date.parse('0001-01-01T00:00:00Z');
 const latest = Date.parse('9999-12-31T23:59:59.999Z');
 
 function isSortValue(sort: unknown, value: unknown): sort is AssetSort {
   if (!sorts.includes(sort)) return false;
-  if (sort === 'title') return typeof value === 'string' && value.length <= maxTitleLength && !value.includes('\0');
+  if (sort === 'title') return typeof value === 'string' && !value.includes('\0') && withinLength(value, maxTitleLength);
   return value instanceof Date && value.getTime() >= earliest && value.getTime() <= latest;
 }

@@ -47,7 +47,7 @@ export function toClientError(error: unknown, onInternalError?: (error: unknown)
       extensions: { code: ErrorCode.badUserInput, field: original.field },
     });
   }
-  // The connection arguments Pothos checks: `first: -1`, a malformed cursor, first and last both given.
+  // What Pothos checks itself: a connection's `first` or `last` below 0.
   if (original instanceof PothosValidationError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: ErrorCode.badUserInput } });
   }

@@ -180,6 +180,11 @@ const cases: Case[] = [
     expect: gqlInput('before', /Invalid cursor/),
   },
   {
+    name: 'GraphQL: a bad cursor when only totalCount is asked',
+    request: op('{ assetsConnection(first: 5, after: "bm9wZQ==") { totalCount } }'),
+    expect: gqlInput('after', /Invalid cursor/),
+  },
+  {
     name: 'GraphQL: after with before',
     request: () => op('query($c: String) { assetsConnection(after: $c, before: $c) { totalCount } }', { c: foreignCursor })(),
     expect: gqlInput('before', /Pass either after or before/),

@@ -268,6 +268,18 @@ describe('assets list', () => {
       expect(refused.data, bad).toBeNull();
       expect(refused.errors?.[0], bad).toMatchObject({ message: 'Invalid cursor', extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
     }
+
+    // A title of 500 characters takes up to 1,000 UTF-16 units; its cursor is still the gateway's own.
+    const { workspaceId } = await t.database.db.apiKey.findFirstOrThrow({ where: { prefix: key.slice(0, 16) } });
+    const emoji = await t.database.db.asset.create({ data: { workspaceId, title: '\u{1F600}'.repeat(500), slug: 'emoji', assetType: 'pdf' } });
+    const top = expectData(await graphql(t.app, key, ListConnection, { first: 1, sort: 'TITLE', order: 'DESC' })).assetsConnection;
+    expect(top.edges[0].node.id).toBe(emoji.id);
+    const belowTop = expectData(await pageAfter(top.edges[0].cursor, 'TITLE', 'DESC')).assetsConnection.edges.map((e) => e.node.id);
+    expect(belowTop).toEqual(
+      expected(rows, {}, 'TITLE', 'DESC')
+        .filter((id) => id !== ids[2])
+        .slice(0, 3),
+    );
   });
 
   it('pages backwards with last/before through every order, to the same list', async () => {

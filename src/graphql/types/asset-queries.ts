@@ -158,9 +158,9 @@ builder.queryFields((t) => ({
         const workspaceId = workspaceOf(ctx);
         const filter = (args.filter ?? {}) as AssetFilter;
         const sort = args.sort ?? 'createdAt';
+        const position = cursor === null ? undefined : parseAssetCursor(cursor, backward ? 'before' : 'after');
         const totalCount = () => countAssets(ctx.db, workspaceId, filter);
         if (selectsOnlyTotalCount(info)) return { ...connectionOf(args, [], take, () => ''), totalCount };
-        const position = cursor === null ? undefined : parseAssetCursor(cursor, backward ? 'before' : 'after');
         // The selection of `nodes` and `edges.node` both, and the sort value each cursor carries.
         const query = await queryFromInfo({
           context: ctx,
