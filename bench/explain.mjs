@@ -37,16 +37,17 @@ const client = new pg.Client({ connectionString: url });
 await client.connect();
 
 const deepPage = deepPageFor(assets);
-const {
-  rows: [row],
-} = await client.query('SELECT id, created_at FROM assets WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1', [
-  SCALE_WORKSPACE_ID,
-  (deepPage - 1) * 20 - 1,
-]);
+// The row above the deep page, read as the gateway reads it (Prisma), for the gateway's own cursor.
+const row = await db.asset.findFirstOrThrow({
+  where: { workspaceId: SCALE_WORKSPACE_ID, deletedAt: null },
+  orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+  skip: (deepPage - 1) * 20 - 1,
+  select: { id: true, createdAt: true },
+});
 const { assetCursor } = await dist('graphql/connections.js');
 
 const out = [`## Plans of the scale workloads — ${new Date().toISOString()}, ${assets.toLocaleString('en')} assets\n`];
-for (const w of workloads(key, { gateway: assetCursor({ id: row.id, createdAt: row.created_at }, 'createdAt') }, deepPage)) {
+for (const w of workloads(key, { gateway: assetCursor(row, 'createdAt') }, deepPage)) {
   for (const [face, req] of [
     ['REST', w.rest],
     ['GraphQL', w.graphql],
