@@ -403,17 +403,21 @@ function table(results) {
     const find = (v, w) => rs.find((r) => r.variant === v && r.workload === w && !r.na);
     const ratio = (a, b) => (a && b && Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
     const mark = (x, ok) => (Number.isFinite(x) ? `${x.toFixed(2)} ${ok(x) ? '✓' : '✗'}` : 'n/a');
-    out.push('\n| ratio | value | target |', '|---|---:|---|');
-    for (const w of ['list-20', 'get']) {
+    out.push('\n| ratio | value | guard |', '|---|---:|---|');
+    // The guards of the performance decision (issue 13); CPU ÷ raw SQL and p99 are shown for information.
+    for (const [w, floor] of [
+      ['list-20', 0.65],
+      ['get', 0.85],
+    ]) {
       out.push(
-        `| gateway GraphQL ${w} req/s ÷ PostGraphile | ${mark(ratio(find('gateway GraphQL', w)?.rps, find('PostGraphile', w)?.rps), (x) => x >= 1)} | ≥ 1.0 |`,
+        `| gateway GraphQL ${w} req/s ÷ PostGraphile | ${mark(ratio(find('gateway GraphQL', w)?.rps, find('PostGraphile', w)?.rps), (x) => x >= floor)} | ≥ ${floor} |`,
       );
     }
     for (const v of ['gateway GraphQL', 'gateway REST'])
       for (const w of WORKLOADS) {
         const a = find(v, w),
           b = find('raw SQL', w);
-        if (a) out.push(`| ${v} ${w} CPU/req ÷ raw SQL | ${mark(ratio(a.cpuUs, b?.cpuUs), (x) => x <= 3)} | ≤ 3 |`);
+        if (a) out.push(`| ${v} ${w} CPU/req ÷ raw SQL | ${fmt(ratio(a.cpuUs, b?.cpuUs), 2)} | — |`);
       }
     for (const w of ['list-20', 'get']) {
       out.push(
@@ -428,13 +432,15 @@ function table(results) {
     if (gw.length) {
       const worstP99 = Math.max(...gw.filter((r) => r.workload !== 'create').map((r) => r.p99));
       const peak = Math.max(...gw.map((r) => r.rssMb));
-      out.push(`| gateway worst read p99 ms @ ${opt.connections} conns | ${mark(worstP99, (x) => x <= 15)} | ≤ 15 |`);
+      out.push(`| gateway worst read p99 ms @ ${opt.connections} conns | ${fmt(worstP99, 2)} | — |`);
       out.push(`| gateway peak RSS MB | ${mark(peak, (x) => x <= rssLimit)} | ≤ ${rssLimit} |`);
       if (engine === 'postgres') {
         for (const w of ['list-20', 'list-100', 'get'])
           for (const v of ['gateway GraphQL', 'gateway REST']) {
             const r = find(v, w);
-            if (r) out.push(`| ${v} ${w} SQL statements/request | ${mark(r.sql, (x) => x <= 1)} | 1 |`);
+            // A REST list always answers its total (the contract's pagination), read beside the page.
+            const most = v === 'gateway REST' && w !== 'get' ? 2 : 1;
+            if (r) out.push(`| ${v} ${w} SQL statements/request | ${mark(r.sql, (x) => x <= most)} | ${most === 2 ? '2 (page + total)' : 1} |`);
           }
       }
     }
