@@ -124,10 +124,16 @@ async function call(base, req) {
 }
 
 /** p50 of single requests from one client; the variants take turns, request by request. */
+const permutations = (xs) => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations(xs.toSpliced(i, 1)).map((rest) => [x, ...rest])));
+
 async function measure(variants) {
   for (let i = 0; i < opt.warmup; i++) for (const v of variants) await call(v.base, v.req);
+  // Each sample takes the variants in the next of every possible order: a request pays for what
+  // the one before it did to PostgreSQL's shared buffers (PostGraphile's deep offset reads the
+  // heap), so no variant may always follow the same one.
+  const orders = permutations(variants);
   for (let i = 0; i < opt.samples; i++) {
-    for (const v of variants) {
+    for (const v of orders[i % orders.length]) {
       const r = await call(v.base, v.req);
       if (r.status !== 200) throw new Error(`${v.label}: HTTP ${r.status} ${r.text.slice(0, 200)}`);
       v.ms.push(r.ms);
