@@ -17,9 +17,14 @@ const unstorable = /[\0]|\p{Cs}/u;
 const lineForbidden = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
 const multilineForbidden = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]/;
 
+/** Whether PostgreSQL can store `value` as text at all (whatever the field's own rules). */
+export function isStorable(value: string): boolean {
+  return !unstorable.test(value);
+}
+
 /** The reason `value` is not acceptable text of that kind, or null when it is. */
 export function textProblem(value: string, kind: TextKind): string | null {
-  if (unstorable.test(value)) return 'must not contain NUL characters or unpaired surrogates';
+  if (!isStorable(value)) return 'must not contain NUL characters or unpaired surrogates';
   if (kind === 'line' && lineForbidden.test(value)) return 'must not contain control characters or bidirectional overrides';
   if (kind === 'multiline' && multilineForbidden.test(value)) return 'must not contain control characters other than tab and line breaks';
   return null;

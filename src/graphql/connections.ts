@@ -3,7 +3,7 @@ import { formatPrismaCursor, parsePrismaCursor } from '@pothos/plugin-prisma';
 import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { assetSorts, maxTitleLength, type AssetPosition, type AssetSort } from '../domain/assets.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { withinLength } from '../domain/text.ts';
+import { isStorable, withinLength } from '../domain/text.ts';
 
 export interface ConnectionArgs {
   first?: number | null;
@@ -92,6 +92,6 @@ const latest = Date.parse('9999-12-31T23:59:59.999Z');
 
 function isSortValue(sort: unknown, value: unknown): sort is AssetSort {
   if (!sorts.includes(sort)) return false;
-  if (sort === 'title') return typeof value === 'string' && !value.includes('\0') && withinLength(value, maxTitleLength);
+  if (sort === 'title') return typeof value === 'string' && isStorable(value) && withinLength(value, maxTitleLength);
   return value instanceof Date && value.getTime() >= earliest && value.getTime() <= latest;
 }

@@ -243,11 +243,17 @@ describe('assets list', () => {
     expect(titled).toEqual(byTitle.slice(byTitle.indexOf(ids[1]) + 1, byTitle.indexOf(ids[1]) + 4));
 
     // Another workspace's cursor is a place like any forged one: it pages your assets from there, never theirs.
-    const theirs = expectData(await graphql(t.app, stranger, ListConnection, { first: 4 })).assetsConnection.edges[3].cursor;
-    const fromTheirs = expectData(await pageAfter(theirs)).assetsConnection.edges.map((e) => e.node.id);
-    expect(fromTheirs).toHaveLength(3);
+    const theirEdge = expectData(await graphql(t.app, stranger, ListConnection, { first: 4 })).assetsConnection.edges[3];
+    const place = strangerRows.find((r) => r.id === theirEdge.node.id)!;
+    // Newest first: your live assets that sort after their asset's (created_at, id).
+    const beyond = live.filter((id) => {
+      const row = byId.get(id)!;
+      return row.createdAt < place.createdAt || (row.createdAt.getTime() === place.createdAt.getTime() && row.id < place.id);
+    });
+    const fromTheirs = expectData(await pageAfter(theirEdge.cursor)).assetsConnection.edges.map((e) => e.node.id);
+    expect(beyond.length).toBeGreaterThan(3);
+    expect(fromTheirs).toEqual(beyond.slice(0, 3));
     expect(fromTheirs.every((id) => mine.has(id))).toBe(true);
-    expect(fromTheirs).toEqual(live.slice(live.indexOf(fromTheirs[0]), live.indexOf(fromTheirs[0]) + 3));
 
     // An id-only cursor must name an asset of the workspace; and nothing malformed is read.
     const tuple = (...parts: unknown[]) => encode(`GPC:T:${JSON.stringify(parts)}`);
