@@ -113,3 +113,16 @@ for (const [name, rows] of [...results].sort()) {
   const extra = workload === 'peak RSS MB' ? ['', ''] : [rows.map((r) => r.rps).join(' '), rows.map((r) => r.p99).join(' ')];
   console.log(`| ${workload} | ${variant} | ${rows.map((r) => r.us).join(' ')} | ${median(rows.map((r) => r.us))} | ${extra.join(' | ')} |`);
 }
+
+// Each variant against the first, pair by pair: the first's CPU per request ÷ the variant's (above 1: cheaper).
+console.log(`\n| workload | variant | ${variants[0]} CPU/req ÷ variant's, per pair | median |\n|---|---|---|---:|`);
+for (const workload of workloads) {
+  const first = results.get(`${workload}\t${variants[0]}`);
+  if (!first) continue;
+  for (const variant of variants.slice(1)) {
+    const rows = results.get(`${workload}\t${variant}`);
+    if (!rows) continue;
+    const ratios = rows.map((row, i) => first[i].us / row.us);
+    console.log(`| ${workload} | ${variant} | ${ratios.map((r) => r.toFixed(2)).join(' ')} | ${median(ratios).toFixed(2)} |`);
+  }
+}

@@ -1,5 +1,5 @@
 // The same deep connection page through a keyset cursor (id, sort, value: one statement) and
-// through an id-only cursor as clients kept from before 2026-11-28 (looked up first: two), on one
+// through an id-only cursor, which clients may still hold (looked up first: two), on one
 // gateway, request by request, alternating which goes first. Run after `npm run bench:scale`
 // (its database and keys) and `npm run build`:  cd bench && node cursor-ab.mjs
 // DEPTH (rows above the page, 499980) and ROUNDS (pairs, 301) can be set.

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ROOT, createKeys, dbUrlFor, setupPostgres } from './lib/pgsetup.mjs';
-import { cpuTicks, logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
+import { childEnvironment, cpuTicks, logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
 import { startSqlProxy } from './lib/sqlproxy.mjs';
 import { GATEWAY_GET_QUERY, GATEWAY_ITEM, GATEWAY_LIST_QUERY, POSTGRAPHILE_GET_QUERY, POSTGRAPHILE_ITEM, POSTGRAPHILE_LIST_QUERY } from './lib/requests.mjs';
 import { ASSETS, GET_ID, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
@@ -34,12 +34,15 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 execFileSync('taskset', ['-a', '-pc', opt.loadCpu, String(process.pid)], { stdio: 'ignore' });
 execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
-// The REST shim's own operations (compiled by codegen into dist/), so that GraphQL can run exactly
+// The REST shim's own operations (the route table's, from dist/), so that GraphQL can run exactly
 // the query REST runs: the REST ÷ GraphQL ratio then measures the shim alone, not a wider selection.
-const { print } = await import(join(ROOT, 'node_modules/graphql/index.mjs'));
-const restOperations = await import(join(ROOT, 'dist/generated/graphql/graphql.js'));
-const REST_LIST_QUERY = print(restOperations.RestListAssetsDocument);
-const REST_GET_QUERY = print(restOperations.RestGetAssetDocument);
+const { assetRoutes } = await import(join(ROOT, 'dist/rest/v1/routes/assets.js'));
+const restOperation = (operationId) => {
+  const route = assetRoutes.find((r) => r.operationId === operationId);
+  return `${route.operation}\n${route.answer.representation.fragments}`;
+};
+const REST_LIST_QUERY = restOperation('listAssets');
+const REST_GET_QUERY = restOperation('getAsset');
 // The raw-SQL baseline opens PGlite with the gateway's shared buffers (like for like).
 const { pgliteSharedBuffers } = await import(join(ROOT, 'dist/db/engine.js'));
 
@@ -260,7 +263,7 @@ async function benchEngine(engine, results, reference) {
     execFileSync(process.execPath, ['--import', 'tsx', join(BENCH, 'lib/seed-pglite.ts'), ctx.dataDir], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DATABASE_URL: '' },
+      env: childEnvironment({ DATABASE_URL: '' }),
     });
     ctx.keys = createKeys({ DATABASE_URL: '', DATA_DIR: ctx.dataDir });
   }
@@ -271,7 +274,7 @@ async function benchEngine(engine, results, reference) {
   // Rounds, not one server after another: each round starts every server in turn, warms up all of
   // its workloads and then times each once, so that every variant's runs are spread over the
   // engine's whole time. This machine's speed drifts by up to 2x within minutes; the ratios compare
-  // variants, and their medians now come from the same stretches of time.
+  // variants, and their medians come from the same stretches of time.
   const plans = servers.map((name) => ({ name, def: SERVERS[name], rows: null, dead: null }));
   const newRow = (variant, workload, extra) => {
     const r = { engine, variant, workload, runs: [], ...extra };
@@ -404,7 +407,7 @@ function table(results) {
     const ratio = (a, b) => (a && b && Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
     const mark = (x, ok) => (Number.isFinite(x) ? `${x.toFixed(2)} ${ok(x) ? '✓' : '✗'}` : 'n/a');
     out.push('\n| ratio | value | guard |', '|---|---:|---|');
-    // The guards of the performance decision (issue 13); CPU ÷ raw SQL and p99 are shown for information.
+    // The guards of the performance decision (bench/README.md); CPU ÷ raw SQL and p99 are shown for information.
     for (const [w, floor] of [
       ['list-20', 0.65],
       ['get', 0.85],

@@ -8,7 +8,8 @@ import pg from 'pg';
 import { ROOT, dbUrlFor, rootScript } from './lib/pgsetup.mjs';
 import { SCALE_WORKSPACE_ID, afterSeedSql, scalePostgraphileSql, scaleSeedSql } from './lib/scale-seed.mjs';
 import { condition, deepPageFor, post, workloads } from './lib/scale-workloads.mjs';
-import { logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
+import { searchBench } from './lib/scale-search.mjs';
+import { childEnvironment, logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
 
 const BENCH = new URL('.', import.meta.url).pathname.replace(/\/$/, '');
 const env = process.env;
@@ -24,6 +25,13 @@ const opt = {
   createRounds: Number(env.BENCH_SCALE_CREATE_ROUNDS || 3),
   engines: (env.BENCH_SCALE_ENGINES || 'postgres,pglite').split(',').filter(Boolean),
   reseed: env.BENCH_SCALE_RESEED === '1',
+  // `lists` (the lists, searches and creates against PostGraphile), `search` (content search).
+  parts: (env.BENCH_SCALE_PARTS || 'lists,search').split(',').filter(Boolean),
+  searchDbName: env.BENCH_SEARCH_DATABASE_NAME || 'assets_search',
+  searchAssets: Number(env.BENCH_SEARCH_ASSETS || 1_000_000),
+  searchContent: Number(env.BENCH_SEARCH_CONTENT_ASSETS || 100_000),
+  searchPgliteAssets: Number(env.BENCH_SEARCH_PGLITE_ASSETS || 100_000),
+  searchPgliteContent: Number(env.BENCH_SEARCH_PGLITE_CONTENT_ASSETS || 10_000),
 };
 const log = logger('scale');
 const postgresKeysFile = join(BENCH, '.data', `scale-keys-${opt.dbName}.json`);
@@ -93,7 +101,7 @@ async function preparePglite() {
   execFileSync(process.execPath, ['--import', 'tsx', join(BENCH, 'lib/seed-pglite.ts'), dataDir, 'scale', String(opt.pgliteAssets)], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DATABASE_URL: '' },
+    env: childEnvironment({ DATABASE_URL: '' }),
   });
   writeFileSync(tagFile, seedTag(opt.pgliteAssets));
   return dataDir;
@@ -198,7 +206,8 @@ const gatewayEnv = (extra) => ({ NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: 
 const gatewayArgs = ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js']; // as npm start runs it
 const postgraphileArgs = ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'];
 
-if (opt.engines.includes('postgres')) {
+const lists = opt.parts.includes('lists');
+if (lists && opt.engines.includes('postgres')) {
   const url = await preparePostgres();
   const writers = Array.from({ length: 16 }, (_, i) => [`spread-${i + 1}`, `scale-spread-${i + 1}`, 'read:assets,write:assets,read:libraries']);
   const keys = keysFor({ DATABASE_URL: url }, postgresKeysFile, [
@@ -299,7 +308,7 @@ if (opt.engines.includes('postgres')) {
   }
 }
 
-if (opt.engines.includes('pglite')) {
+if (lists && opt.engines.includes('pglite')) {
   const dataDir = await preparePglite();
   const keys = keysFor({ DATABASE_URL: '', DATA_DIR: dataDir }, join(dataDir, 'keys.json'), [['read', 'scale', 'read:assets,read:libraries']]);
   const gateway = await startNodeServer({
@@ -348,6 +357,8 @@ if (opt.engines.includes('pglite')) {
     await gateway.stop();
   }
 }
+
+if (opt.parts.includes('search')) out.push(...(await searchBench({ ...opt, benchDir: BENCH }, log)));
 
 const md = `## assets-gateway scale bench — ${new Date().toISOString()} — node ${process.version}; loadavg at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n${out.join('\n')}`;
 writeFileSync(join(BENCH, '.data', 'scale-last-run.md'), md);

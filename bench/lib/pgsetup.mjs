@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { seedSql, postgraphileSql } from './seed.mjs';
+import { childEnvironment } from './servers.mjs';
 
 export const ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -14,7 +15,7 @@ export function dbUrlFor(adminUrl, dbName) {
 export function rootScript(args, env) {
   const out = execFileSync('npm', ['run', '-s', ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    env: childEnvironment({ LOG_LEVEL: 'silent' }, env),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 16 << 20,

@@ -1,6 +1,7 @@
 // Seeds an embedded PGlite data dir the way the gateway would open it:
 //   node --import tsx bench/lib/seed-pglite.ts <DATA_DIR> [scale <assets>]   (cwd: the root, for its tsx)
-// Without `scale`, the data set of `npm run bench` (./seed.mjs); with it, that of `bench:scale`.
+// Without `scale`, the data set of `npm run bench` (./seed.mjs); with it, that of `bench:scale`;
+// `search <assets> <with text>` that of bench:scale's content search (./scale-search.mjs).
 // Migrations through the gateway's own engine, then the bench SQL on the raw PGlite instance.
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -10,6 +11,8 @@ import { applyMigrations } from '../../src/db/migrate.ts';
 import { lockDataDir } from '../../src/db/lock.ts';
 // @ts-expect-error plain .mjs module without types
 import { afterSeedSql, scaleSeedSql } from './scale-seed.mjs';
+// @ts-expect-error plain .mjs module without types
+import { searchSeedSql } from './scale-search.mjs';
 // @ts-expect-error plain .mjs module without types
 import { seedSql } from './seed.mjs';
 
@@ -28,6 +31,9 @@ try {
   if (process.argv[3] === 'scale') {
     await db.exec(scaleSeedSql(Number(process.argv[4])));
     await db.exec(afterSeedSql);
+  } else if (process.argv[3] === 'search') {
+    await db.exec(searchSeedSql(Number(process.argv[4]), Number(process.argv[5])));
+    await db.exec('VACUUM ANALYZE');
   } else {
     await db.exec(seedSql);
   }

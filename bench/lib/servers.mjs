@@ -25,9 +25,17 @@ export function freePort() {
  * with taskset when given, and waits until `ready` (a path) answers. taskset execs node, so the
  * pid held is the server's own.
  */
+/**
+ * A child's environment: this process's with `layers` over it, where an empty value means "unset"
+ * (the gateway refuses a setting that is set but empty, as a likely mistake).
+ */
+export function childEnvironment(...layers) {
+  return Object.fromEntries(Object.entries(Object.assign({}, process.env, ...layers)).filter(([, value]) => value !== ''));
+}
+
 export async function startNodeServer({ name, cwd, args, env, ready, cpu, log }) {
   const port = await freePort();
-  const childEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' };
+  const childEnv = childEnvironment(env, { PORT: String(port), HOST: '127.0.0.1' });
   const command = cpu ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(command[0], command[1], { cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

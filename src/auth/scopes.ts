@@ -4,7 +4,19 @@
  * Pothos scope-auth enforces it (src/graphql/builder.ts); a test checks that every root
  * field of the schema appears here, so a new field cannot ship without a rule.
  */
-export const allScopes = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries', 'admin:keys'] as const;
+// Two scopes guard no field of the schema: explore:graphql lets a key send documents of its own
+// under PERSISTED_OPERATIONS=require (src/graphql/persisted-operations.ts), read:metrics lets it
+// read GET /metrics (src/http/metrics.ts).
+export const allScopes = [
+  'read:assets',
+  'write:assets',
+  'read:libraries',
+  'write:libraries',
+  'admin:keys',
+  'explore:graphql',
+  'read:metrics',
+  'admin:webhooks',
+] as const;
 export type Scope = (typeof allScopes)[number];
 
 export const rootFieldScopes = {
@@ -12,12 +24,16 @@ export const rootFieldScopes = {
     asset: 'read:assets',
     assets: 'read:assets',
     assetsConnection: 'read:assets',
-    // Each object found is then shown only to a key with its type's read scope (./types/node.ts).
+    searchAssets: 'read:assets',
+    searchAssetsPage: 'read:assets',
+    // Each object found is then shown only to a key with its type's read scope (src/graphql/types/node.ts).
     node: ['read:assets', 'read:libraries'],
     nodes: ['read:assets', 'read:libraries'],
     library: 'read:libraries',
     libraries: 'read:libraries',
     apiKeys: 'admin:keys',
+    webhooks: 'admin:webhooks',
+    webhookDeliveries: 'admin:webhooks',
   },
   Mutation: {
     createAsset: 'write:assets',
@@ -36,8 +52,16 @@ export const rootFieldScopes = {
     deleteLibrary: 'write:libraries',
     createApiKey: 'admin:keys',
     revokeApiKey: 'admin:keys',
+    createWebhook: 'admin:webhooks',
+    deleteWebhook: 'admin:webhooks',
+    testWebhook: 'admin:webhooks',
+    retryWebhookDelivery: 'admin:webhooks',
   },
-} as const satisfies Record<'Query' | 'Mutation', Record<string, Scope | readonly Scope[]>>;
+  Subscription: {
+    // Each event is of the key's workspace only (src/events/hub.ts).
+    assetEvents: 'read:assets',
+  },
+} as const satisfies Record<'Query' | 'Mutation' | 'Subscription', Record<string, Scope | readonly Scope[]>>;
 
 /**
  * Fields below the root that cross from one kind of object to another: each needs the read
@@ -47,9 +71,11 @@ export const rootFieldScopes = {
 export const crossingFieldScopes = {
   Asset: { library: 'read:libraries' },
   Library: { assets: 'read:assets' },
+  LibraryFacet: { library: 'read:libraries' },
 } as const satisfies Record<string, Record<string, Scope | readonly Scope[]>>;
 
-const scopeTable = { ...rootFieldScopes, ...crossingFieldScopes };
+/** Every field with a scope rule, by type: what scope-auth enforces and what the REST routes' documents need. */
+export const scopeTable = { ...rootFieldScopes, ...crossingFieldScopes };
 
 /** `authScopes` option for a field, read from the tables above. */
 export function scopeRule<T extends keyof typeof scopeTable>(type: T, field: keyof (typeof scopeTable)[T]): { [scope in Scope]?: true } {

@@ -1,18 +1,33 @@
 import { parseArgs } from 'node:util';
-import { createApiKey, listApiKeys, revokeApiKey } from '../auth/keys.ts';
-import { parseScopes } from '../auth/scopes.ts';
+import { createApiKey, defaultWorkspaceSlug, listApiKeys, revokeApiKey } from '../auth/keys.ts';
+import { allScopes, parseScopes } from '../auth/scopes.ts';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
+import { runCommand } from './run.ts';
 
 const usage = `usage:
-  npm run keys -- create --name <name> --scopes read:assets,write:assets [--workspace <slug>]
+  npm run keys -- create --name <name> --scopes <scope,…> [--workspace <slug>]
+      make a key; it is shown once, alone on the last line of stdout. --workspace is the slug of
+      the key's workspace, created if it does not exist (without it: "${defaultWorkspaceSlug}", the first key's)
   npm run keys -- list
-  npm run keys -- revoke <prefix>`;
+      every key: prefix, name, workspace, scopes, created, last used, status; never a secret
+  npm run keys -- revoke <prefix>
+      revoke the key with this prefix (agk_ and 12 characters, as list shows it)
+  npm run keys -- --help
+      this text
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { name: { type: 'string' }, scopes: { type: 'string' }, workspace: { type: 'string' }, help: { type: 'boolean' } },
-});
+scopes: ${allScopes.join(', ')}`;
+
+const options = { name: { type: 'string' }, scopes: { type: 'string' }, workspace: { type: 'string' }, help: { type: 'boolean' } } as const;
+let parsed: ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof options }>>;
+try {
+  parsed = parseArgs({ allowPositionals: true, options });
+} catch (error) {
+  // An unknown or malformed option: say which, then how to call it, without a stack trace.
+  console.error(`error: ${(error as Error).message}\n${usage}`);
+  process.exit(1);
+}
+const { positionals, values } = parsed;
 const [command, arg] = positionals;
 
 function formatDate(date: Date | null) {
@@ -20,10 +35,11 @@ function formatDate(date: Date | null) {
 }
 
 async function run() {
-  if (values.help || !command) {
+  if (values.help) {
     console.log(usage);
     return;
   }
+  if (!command) throw new Error(`a command is required\n${usage}`);
   if (!['create', 'list', 'revoke'].includes(command)) throw new Error(`unknown command "${command}"\n${usage}`);
   if (command === 'create' && !values.name) throw new Error(`--name is required\n${usage}`);
   if (command === 'create' && !values.scopes) throw new Error(`--scopes is required\n${usage}`);
@@ -75,11 +91,4 @@ function printTable(header: string[], rows: string[][]) {
     );
 }
 
-try {
-  await run();
-} catch (error) {
-  console.error(`error: ${(error as Error).message}`);
-  process.exitCode = 1;
-}
-// The schema engine and the pg pool can hold timers for a while after closing; a CLI is done here.
-process.exit();
+await runCommand(run);

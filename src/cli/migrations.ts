@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openEngine } from '../db/engine.ts';
 import { applyMigrations, migrationsDir, pendingSchemaChange } from '../db/migrate.ts';
+import { runCommand } from './run.ts';
 
 /**
  *   npm run db:migrate                  apply committed migrations to DATABASE_URL or DATA_DIR
@@ -44,12 +45,8 @@ async function create(name: string | undefined) {
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const [command, name] = positionals;
-try {
+await runCommand(async () => {
   if (command === 'migrate') await migrate();
   else if (command === 'create') await create(name);
   else throw new Error(usage);
-} catch (error) {
-  console.error(`error: ${(error as Error).message}`);
-  process.exitCode = 1;
-}
-process.exit();
+});

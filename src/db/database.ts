@@ -9,6 +9,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const engines = new WeakMap<Db, DatabaseEngine>();
+
+/** The engine a client of openDatabase runs on. */
+export function engineOf(db: Db): DatabaseEngine | undefined {
+  return engines.get(db);
+}
+
 /** Opens the configured database, applies pending migrations, and returns a Prisma client on it. */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>, options: DbOptions = {}): Promise<Database> {
   const engine = await openEngine({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
@@ -21,6 +28,7 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
     await engine.close();
     throw error;
   }
+  engines.set(db, engine);
   return {
     db,
     engine,

@@ -9,6 +9,7 @@ import type { Files } from './files/index.ts';
 import { isUuid } from './ids.ts';
 import { joiningLibrary, libraryToJoin } from './libraries.ts';
 import { applyPatch } from './patch.ts';
+import { eventsCommitted } from './events.ts';
 import { createOnce, idempotencyOf } from './idempotency.ts';
 import { insertWithUniqueSlug, slugBase } from './slugs.ts';
 import { checkText } from './text.ts';
@@ -70,7 +71,7 @@ export function assetOrder(sort: AssetSort = 'createdAt', order: SortOrder = 'de
 /**
  * From this offset on, a page reads the ids it shows first and then their rows: the skipped rows
  * are then entries of the order's partial index alone (an index-only scan), not rows fetched one
- * by one only to be dropped (`npm run bench:scale`, bench/RESULTS.md). Shallower pages stay one
+ * by one only to be dropped (`npm run bench:scale`, bench/RESULTS-archive.md). Shallower pages stay one
  * statement.
  */
 export const deepOffset = 1000;
@@ -108,7 +109,7 @@ export interface AssetPosition {
  * by row from the top of the list, and the skipped row is a wrong one when the cursor's asset
  * is no longer in the list. `sort <= X` beside it lets the order's index start at the position,
  * so a page costs one statement at any depth. A position without the value of this sort (a
- * cursor of another sort, or an id-only cursor as plugin-prisma wrote them before 2026-11-28)
+ * cursor of another sort, or an id-only cursor, plugin-prisma's own format, which clients may hold)
  * reads it from the asset first, which must then be one of the workspace (a deleted one still
  * marks its place); any other is refused like a malformed cursor.
  */
@@ -179,22 +180,41 @@ export function absoluteHttpUrl(value: string): URL | null {
   }
 }
 
-/** `https://youtube.com/embed/ID` for YouTube, the player URL for Vimeo, null for anything else. */
+/** A YouTube or Vimeo id: anything else in its place is not a video link. */
+const youtubeId = /^[\w-]+$/;
+const vimeoId = /^\d+$/;
+
+/** YouTube's start time, `t=42`, `t=42s`, `t=1m30s`, `t=1h2m3s` or `start=42`, in seconds; 0 when absent or unreadable. */
+function youtubeStart(url: URL): number {
+  const value = url.searchParams.get('t') ?? url.searchParams.get('start') ?? '';
+  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(value);
+  if (!parts) return 0;
+  const [, hours = '0', minutes = '0', seconds = '0'] = parts;
+  return Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
+}
+
+/**
+ * `https://youtube.com/embed/ID` (with `?start=` when the link starts later) for YouTube's watch,
+ * Shorts, live and youtu.be links, the player URL for Vimeo's, null for anything else. Hosts are
+ * matched exactly on the parsed URL: the packages that find ids in a link's text (get-video-id)
+ * take notyoutube.com or a YouTube link in a query string for YouTube's, and js-video-url-parser
+ * knows no Shorts.
+ */
 export function videoEmbedFor(url: URL): string | null {
   const host = url.hostname.replace(/^(www\.|m\.)/, '');
-  if (host === 'youtube.com' && url.pathname === '/watch') {
-    const id = url.searchParams.get('v');
-    return id ? `https://youtube.com/embed/${encodeURIComponent(id)}` : null;
+  const segments = url.pathname.split('/').slice(1);
+  let id: string | null | undefined;
+  if (host === 'youtube.com') {
+    id = segments[0] === 'watch' && segments.length === 1 ? url.searchParams.get('v') : /^(shorts|live|embed)$/.test(segments[0]) ? segments[1] : null;
+  } else if (host === 'youtu.be') {
+    id = segments[0];
+  } else if (host === 'vimeo.com' || (host === 'player.vimeo.com' && segments[0] === 'video')) {
+    id = host === 'vimeo.com' ? segments[0] : segments[1];
+    return id && vimeoId.test(id) ? `https://player.vimeo.com/video/${id}` : null;
   }
-  if (host === 'youtu.be') {
-    const id = url.pathname.slice(1).split('/')[0];
-    return id ? `https://youtube.com/embed/${encodeURIComponent(id)}` : null;
-  }
-  if (host === 'vimeo.com') {
-    const id = /^\/(\d+)/.exec(url.pathname)?.[1];
-    return id ? `https://player.vimeo.com/video/${id}` : null;
-  }
-  return null;
+  if (!id || !youtubeId.test(id)) return null;
+  const start = youtubeStart(url);
+  return `https://youtube.com/embed/${id}${start ? `?start=${start}` : ''}`;
 }
 
 /** Checks a create request and returns the columns to store. */
@@ -245,7 +265,7 @@ type AssetQuery = { select?: Prisma.AssetSelect; include?: Prisma.AssetInclude }
 export async function createAsset(db: Db, workspaceId: string, input: NewAsset, query: AssetQuery, files: Files, idempotencyKey?: string | null) {
   const data = validateNewAsset(input);
   const idempotency = idempotencyOf(idempotencyKey, input);
-  return createOnce(
+  const asset = await createOnce(
     workspaceId,
     idempotency,
     {
@@ -264,6 +284,9 @@ export async function createAsset(db: Db, workspaceId: string, input: NewAsset, 
     },
     'asset',
   );
+  // Its event was written by the insert itself (./events.ts): wake the readers.
+  eventsCommitted(db);
+  return asset;
 }
 
 type NewAssetColumns = ReturnType<typeof validateNewAsset> & { idempotencyKey?: string; idempotencyFingerprint?: string };
@@ -285,7 +308,7 @@ async function insertAsset(db: Db, workspaceId: string, data: NewAssetColumns, l
   }
 }
 
-/** The asset and its upload's attachment commit together, so that an upload serves one asset. */
+/** The asset, its upload's attachment and its text commit together, so that an upload serves one asset. */
 function createWithFile(
   db: Db,
   file: PreparedFile,
@@ -296,6 +319,8 @@ function createWithFile(
     const id = randomUUID();
     const asset = await tx.asset.create({ ...query, data: { ...data, ...file.columns, id } });
     await claimUpload(tx, file.uploadId, id);
+    // Its trigger adds the text to the asset's search vector (src/domain/search.ts).
+    if (file.text) await tx.assetText.create({ data: { assetId: id, ...file.text } });
     return asset;
   });
 }
@@ -323,7 +348,7 @@ export async function updateAsset(db: Db, workspaceId: string, id: string, patch
   const { filePath: _file, ...data } = validateNewAsset(applyPatch<NewAsset>(current, { ...patch, libraryId: undefined }));
   const libraryId = await libraryToJoin(db, workspaceId, patch.libraryId);
   try {
-    return await joiningLibrary(db.asset.update({ ...query, where: { id, workspaceId, deletedAt: null }, data: { ...data, libraryId } }));
+    return eventsCommitted(db, await joiningLibrary(db.asset.update({ ...query, where: { id, workspaceId, deletedAt: null }, data: { ...data, libraryId } })));
   } catch (error) {
     throw isRecordNotFound(error) ? assetNotFound() : error;
   }
@@ -336,7 +361,7 @@ export async function updateAsset(db: Db, workspaceId: string, id: string, patch
 export async function deleteAsset(db: Db, workspaceId: string, id: string, query: AssetQuery = {}) {
   if (!isUuid(id)) throw assetNotFound();
   try {
-    return await db.asset.update({ ...query, where: { id, workspaceId, deletedAt: null }, data: { deletedAt: new Date() } });
+    return eventsCommitted(db, await db.asset.update({ ...query, where: { id, workspaceId, deletedAt: null }, data: { deletedAt: new Date() } }));
   } catch (error) {
     throw isRecordNotFound(error) ? assetNotFound() : error;
   }
@@ -345,7 +370,8 @@ export async function deleteAsset(db: Db, workspaceId: string, id: string, query
 /** Brings a deleted asset back, slug and all. Restoring an asset that is not deleted changes nothing and answers it. */
 export async function restoreAsset(db: Db, workspaceId: string, id: string, query: AssetQuery = {}) {
   if (!isUuid(id)) throw assetNotFound();
-  await db.asset.updateMany({ where: { id, workspaceId, deletedAt: { not: null } }, data: { deletedAt: null } });
+  const { count } = await db.asset.updateMany({ where: { id, workspaceId, deletedAt: { not: null } }, data: { deletedAt: null } });
+  if (count) eventsCommitted(db);
   const asset = await db.asset.findFirst({ ...query, where: { ...visibleAssets(workspaceId), id } });
   if (!asset) throw assetNotFound();
   return asset;

@@ -2,6 +2,7 @@ import type { Db } from '../db/client.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { visibleAssets } from './assets.ts';
 import { NotFoundError, ValidationError } from './errors.ts';
+import { eventsCommitted, recordItemsChanged } from './events.ts';
 import { isUuid } from './ids.ts';
 
 /**
@@ -49,7 +50,9 @@ async function changeItems(db: Db, workspaceId: string, collectionId: string, qu
     const collection = await tx.asset.count({ where: { ...visibleAssets(workspaceId), id: collectionId, assetType: 'collection' } });
     if (!collection) throw collectionNotFound();
     await change(tx);
+    await recordItemsChanged(tx, collectionId);
   });
+  eventsCommitted(db);
   const collection = await db.asset.findFirst({ ...query, where: { ...visibleAssets(workspaceId), id: collectionId } });
   if (!collection) throw collectionNotFound();
   return collection;

@@ -4,12 +4,14 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import { NotFoundError, ValidationError } from './errors.ts';
 import { isUuid } from './ids.ts';
 import { applyPatch } from './patch.ts';
+import { eventsCommitted } from './events.ts';
 import { createOnce, idempotencyOf } from './idempotency.ts';
 import { insertWithUniqueSlug, slugBase } from './slugs.ts';
 
 /** The rules of libraries: named groups of assets in a workspace. */
 
 export const maxLibraryNameLength = 200;
+export const maxLibraryDescriptionLength = 10_000;
 
 export interface NewLibrary {
   name?: string | null;
@@ -68,7 +70,7 @@ export function createLibrary(db: Db, workspaceId: string, input: NewLibrary, qu
       load: (id) => db.library.findUniqueOrThrow({ ...query, where: { id } }),
     },
     'library',
-  );
+  ).then((library) => eventsCommitted(db, library));
 }
 
 /** A partial update under the create rules. The slug stays as it was given at creation. */
@@ -79,7 +81,7 @@ export async function updateLibrary(db: Db, workspaceId: string, id: string, pat
   if (!current) throw libraryNotFound();
   const data = validateLibrary(applyPatch<NewLibrary>(current, patch));
   try {
-    return await db.library.update({ ...query, where: { id, workspaceId }, data });
+    return eventsCommitted(db, await db.library.update({ ...query, where: { id, workspaceId }, data }));
   } catch (error) {
     throw isRecordNotFound(error) ? libraryNotFound() : error;
   }
@@ -89,7 +91,7 @@ export async function updateLibrary(db: Db, workspaceId: string, id: string, pat
 export async function deleteLibrary(db: Db, workspaceId: string, id: string, query: LibraryQuery = {}) {
   if (!isUuid(id)) throw libraryNotFound();
   try {
-    return await db.library.delete({ ...query, where: { id, workspaceId } });
+    return eventsCommitted(db, await db.library.delete({ ...query, where: { id, workspaceId } }));
   } catch (error) {
     throw isRecordNotFound(error) ? libraryNotFound() : error;
   }

@@ -2,6 +2,8 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import TracingPlugin, { isRootField } from '@pothos/plugin-tracing';
+import { createOpenTelemetryWrapper } from '@pothos/tracing-opentelemetry';
 import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import { allScopes, type Scope } from '../auth/scopes.ts';
 import { absoluteHttpUrl } from '../domain/assets.ts';
@@ -10,6 +12,8 @@ import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
 import type { FileUpload } from '../domain/files/uploads.ts';
 import { forbiddenError, unauthenticatedError } from './errors.ts';
+import { rules } from './rules.ts';
+import { tracer, tracingOn } from '../tracing.ts';
 
 /** The first scope named in a scope-auth failure, for the FORBIDDEN message. */
 function missingScope(failure: AuthFailure): string | undefined {
@@ -22,6 +26,14 @@ function missingScope(failure: AuthFailure): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A cursor is base64 of an id and a sort value. A title of 500 characters takes up to 2,000 bytes of
+ * UTF-8, so the gateway's own cursors stay under ~2,800 characters: anything longer is none of ours.
+ */
+export const cursorRules = rules({ maxLength: 4096 });
+
+const traceResolver = createOpenTelemetryWrapper<boolean>(tracer);
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -39,7 +51,8 @@ export const builder = new SchemaBuilder<{
     File: { Input: FileUpload; Output: never };
   };
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  // Tracing first, so that a resolver's span covers what the other plugins add (its scope check).
+  plugins: [TracingPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.db,
@@ -48,7 +61,18 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     onUnusedQuery: null,
   },
+  tracing: {
+    // A span per root field (`graphql.resolve`, with its path): the resolvers that reach the
+    // database, whose Prisma spans become its children. Off (src/tracing.ts), the resolver runs bare.
+    default: (config) => isRootField(config),
+    wrap: (resolver, options) => {
+      const traced = traceResolver(resolver, options);
+      return (parent, args, context, info) => (tracingOn() ? traced : resolver)(parent, args, context, info);
+    },
+  },
   scopeAuth: {
+    // A subscription's scope is checked when it starts (then on each key check of src/events/hub.ts), not on each event.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => {
       const scopes = ctx.principal?.scopes;
       return Object.fromEntries(allScopes.map((scope) => [scope, scopes?.has(scope) ?? false])) as Record<Scope, boolean>;
@@ -66,6 +90,8 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     // `nodes` beside `edges`: clients that need no cursor per item skip a level.
     nodesOnConnection: true,
+    beforeArgOptions: { extensions: cursorRules },
+    afterArgOptions: { extensions: cursorRules },
   },
 });
 

@@ -9,9 +9,11 @@ export interface Context {
   files: Files;
   principal: Principal | null;
   loaders: Loaders;
+  /** SSE's `Last-Event-ID` header: where a resumed subscription without `after` starts. */
+  lastEventId?: string;
 }
 
 /** A context per request: loaders batch within one request only, never across callers. */
-export function createContext(db: Db, files: Files, principal: Principal | null): Context {
-  return { db, files, principal, loaders: new Loaders() };
+export function createContext(db: Db, files: Files, principal: Principal | null, lastEventId?: string): Context {
+  return { db, files, principal, loaders: new Loaders(), ...(lastEventId ? { lastEventId } : {}) };
 }

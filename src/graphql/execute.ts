@@ -1,5 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { execute, validate, type GraphQLError } from 'graphql';
+import { observeOperation, secondsSince } from '../metrics.ts';
+import { inExecuteSpan } from '../tracing.ts';
 import type { Context } from './context.ts';
 import { toClientError } from './errors.ts';
 import { explainVariableErrors } from './input-errors.ts';
@@ -26,6 +28,19 @@ export function fixedOperation<T, V>(document: TypedDocumentNode<T, V>): TypedDo
  * /graphql for the plain JSON POSTs it serves without yoga (./json-post.ts).
  */
 export async function executeOperation<T, V>(
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  context: Context,
+  onInternalError?: (error: unknown) => void,
+  operationName?: string,
+): Promise<OperationResult<T>> {
+  const start = process.hrtime.bigint();
+  const result = await inExecuteSpan(document, operationName, () => run(document, variables, context, onInternalError, operationName));
+  observeOperation(document, operationName, result, secondsSince(start));
+  return result;
+}
+
+async function run<T, V>(
   document: TypedDocumentNode<T, V>,
   variables: V,
   context: Context,

@@ -2,13 +2,16 @@ import {
   coerceInputValue,
   getNamedType,
   GraphQLEnumType,
+  GraphQLInputObjectType,
   GraphQLError,
   isNonNullType,
   typeFromAST,
   type DocumentNode,
+  type GraphQLNamedType,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import { restEnumValue } from './enums.ts';
 import { ErrorCode } from './errors.ts';
 
 /**
@@ -43,7 +46,7 @@ export function explainVariableErrors(
       if (missing) errors.push(inputError(missing[1], `${label(missing[1])} is required`));
       else if (/not to be null\.$/.test(error.message)) errors.push(inputError(field, `${label(field)} is required`));
       else if (unknown) errors.push(inputError(unknown[1], `Unknown field ${unknown[1]}`));
-      else errors.push(inputError(field, `${label(field)} must be ${expectation(schema, error, type)}`));
+      else errors.push(inputError(field, `${label(field)} must be ${failedExpectation(schema, error, type)}`));
     });
   }
   return errors;
@@ -76,7 +79,7 @@ const scalarExpectations: Record<string, string> = {
   ID: 'a string',
 };
 
-function expectation(schema: GraphQLSchema, error: GraphQLError, variableType: unknown): string {
+function failedExpectation(schema: GraphQLSchema, error: GraphQLError, variableType: unknown): string {
   // The type named in graphql-js's message is the one that failed (the field's own type).
   const typeName =
     /Expected type "(\w+)"/.exec(error.message)?.[1] ??
@@ -84,12 +87,21 @@ function expectation(schema: GraphQLSchema, error: GraphQLError, variableType: u
     / in "(\w+)" enum/.exec(error.message)?.[1] ??
     /^Enum "(\w+)" cannot represent/.exec(error.message)?.[1];
   const type = typeName ? schema.getType(typeName) : getNamedType(variableType as never);
-  if (type instanceof GraphQLEnumType)
+  if (/to be an object/.test(error.message) && !(type instanceof GraphQLInputObjectType)) return 'an object';
+  return type ? expectation(type, 'graphql') : 'valid';
+}
+
+/**
+ * What a value of `type` must be, as a refusal says it: "a string", "one of: PDF, IMAGE, …". The
+ * REST face names enum values in its own spelling (`pdf`, `image`) and reads the same words.
+ */
+export function expectation(type: GraphQLNamedType, spelling: 'graphql' | 'rest'): string {
+  if (type instanceof GraphQLEnumType) {
     return `one of: ${type
       .getValues()
-      .map((v) => v.name)
+      .map((v) => (spelling === 'rest' ? restEnumValue(v.name) : v.name))
       .join(', ')}`;
-  if (type && scalarExpectations[type.name]) return scalarExpectations[type.name];
-  if (/to be an object/.test(error.message)) return 'an object';
-  return 'valid';
+  }
+  if (type instanceof GraphQLInputObjectType) return 'an object';
+  return scalarExpectations[type.name] ?? 'valid';
 }

@@ -20,7 +20,7 @@ function refuseWith(code: string) {
 
 /**
  * `__schema` answers the whole schema (~100 KB here): once per operation is all a client needs,
- * and aliasing it many times was a cheap way to make the server send megabytes.
+ * and aliasing it many times would be a cheap way to make the server send megabytes.
  */
 const singleSchemaIntrospection: ValidationRule = (context) => {
   let seen = 0;

@@ -7,7 +7,10 @@ import type { Authenticate } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/keys.ts';
 import { keyRevocations } from '../auth/revocations.ts';
 import type { Config } from '../config.ts';
+import { rateLimitRefusals, redisErrors } from '../metrics.ts';
+import { inSpan, tracingOn } from '../tracing.ts';
 import { unauthenticatedMessage } from '../graphql/errors.ts';
+import { wantsGraphiQL } from '../graphql/graphiql.ts';
 import { isGraphQLRequest, sendHttpError } from './errors.ts';
 
 declare module 'fastify' {
@@ -17,11 +20,18 @@ declare module 'fastify' {
   }
 }
 
-/** Routes that are neither limited nor authenticated: probes, and the API's own documentation. */
-const openPaths = /^\/(healthz|readyz|api\/v1\/docs(\/|$)|api\/v1\/openapi\.json$|graphql\/possible-types\.json$)/;
+/** Routes that are neither limited nor authenticated: probes, and the API's own documentation (GraphiQL's files too). */
+const openPaths = /^\/(healthz|readyz|api\/v1\/docs(\/|$)|api\/v1\/openapi\.json$|graphql\/possible-types\.json$|graphql\/graphiql\/)/;
 /** How long a start waits for Redis before serving with limits open (a warning says so). */
 const redisConnectWaitMs = 3000;
 const bucketOf = Symbol('rateLimitBucket');
+/**
+ * A signed URL of an asset's bytes (src/domain/files/signing.ts): a page of `<img>` fetches many at
+ * once with no key, so they count per IP in a bucket of their own, at the per-key rate. A signature
+ * is checked by its route (one HMAC; a forged one is 403 at once), so a forger gains nothing here
+ * that the per-IP budget guarded.
+ */
+const signedAssetUrl = /^\/api\/v1\/assets\/[^/?]+\/(image|download|thumbnail)\?(.*&)?sig=/;
 type BucketedRequest = FastifyRequest & { [bucketOf]?: string };
 
 /**
@@ -49,7 +59,7 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
   const limiter = limitsOn
     ? app.createRateLimit({
         keyGenerator: (req) => (req as BucketedRequest)[bucketOf]!,
-        max: async (_req, bucket) => (String(bucket).startsWith('key:') ? config.rateLimitPerMinute : config.rateLimitUnauthenticatedPerMinute),
+        max: async (_req, bucket) => (/^(key|signed):/.test(String(bucket)) ? config.rateLimitPerMinute : config.rateLimitUnauthenticatedPerMinute),
         timeWindow: 60_000,
       })
     : null;
@@ -65,6 +75,7 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
     reply.header('ratelimit-remaining', state.remaining);
     reply.header('ratelimit-reset', state.ttlInSeconds);
     if (!exceeded) return true;
+    rateLimitRefusals.inc({ bucket: bucket.startsWith('key:') ? 'key' : bucket.startsWith('signed:') ? 'signed' : 'ip' });
     reply.header('retry-after', state.ttlInSeconds);
     sendHttpError(req, reply, 429, `Rate limit of ${state.max} requests per minute exceeded; retry in ${state.ttlInSeconds} s`);
     return false;
@@ -79,9 +90,12 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
       if (!(await withinLimit(req, reply, ipBucket, false))) return reply;
       principal = await authenticate(authorization);
     }
-    if (!(await withinLimit(req, reply, principal ? `key:${principal.keyId}` : ipBucket))) return reply;
+    const bucket = principal ? `key:${principal.keyId}` : signedAssetUrl.test(req.url) ? `signed:${req.ip}` : ipBucket;
+    if (!(await withinLimit(req, reply, bucket))) return reply;
     req.principal = principal;
-    if (!principal && isGraphQLRequest(req.url) && !wantsGraphiQL(req)) {
+    // A WebSocket's key comes in its first message (src/graphql/ws.ts): browsers cannot set headers on one.
+    const webSocket = req.headers.upgrade?.toLowerCase() === 'websocket';
+    if (!principal && isGraphQLRequest(req.url) && !wantsGraphiQL(req) && !webSocket) {
       reply.header('www-authenticate', 'Bearer');
       return sendHttpError(req, reply, 401, unauthenticatedMessage);
     }
@@ -97,11 +111,12 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
  */
 async function connectRedis(app: FastifyInstance, config: Config): Promise<Redis> {
   const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
-  const redis = new Redis(config.redisUrl!, options);
+  const redis = traceCommands(new Redis(config.redisUrl!, options));
   const subscriber = new Redis(config.redisUrl!, options);
   const channel = `${config.redisKeyPrefix}keys:revoked`;
   let warned = false;
   const warn = (error: Error) => {
+    redisErrors.inc();
     if (!warned)
       app.log.warn({ errorName: error.name }, 'Redis unavailable: rate limits are not enforced, revocations reach other processes within KEY_CACHE_TTL_MS');
     warned = true;
@@ -120,7 +135,15 @@ async function connectRedis(app: FastifyInstance, config: Config): Promise<Redis
   return redis;
 }
 
-/** GraphiQL's page (a browser's GET) needs no key: it sends the key the user types with each query. */
-function wantsGraphiQL(req: FastifyRequest): boolean {
-  return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+/**
+ * While tracing is on, each command `redis` sends gets a span, `redis.<command>` (the rate-limit
+ * script runs as `evalsha`). OpenTelemetry's ioredis instrumentation patches the module as it is
+ * required, which an ES module import of it escapes; the client's one entry for commands is wrapped
+ * instead.
+ */
+function traceCommands(redis: Redis): Redis {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (command, stream) =>
+    tracingOn() ? inSpan(`redis.${command.name}`, { 'db.system.name': 'redis' }, () => Promise.resolve(send(command, stream))) : send(command, stream);
+  return redis;
 }

@@ -7,8 +7,11 @@ type Timeouts = Pick<Config, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'uploadBodyT
 /** Fastify's server options for the timeouts Node enforces itself. */
 export function serverTimeoutOptions(config: Timeouts) {
   return {
-    // A socket with no traffic either way for this long is destroyed.
+    // A socket with no traffic either way for this long is destroyed: while a request is under
+    // way, and between requests too (Node's keep-alive timeout, Fastify's default 72 s, replaces
+    // it there).
     connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.connectionTimeoutMs,
     // Node's backstop for receiving a whole request (an upload's included); the body timer below
     // answers first, in the face's shape. It must not be shorter than the headers timeout.
     requestTimeout: config.headersTimeoutMs + Math.max(config.bodyTimeoutMs, config.uploadBodyTimeoutMs) + 5_000,
@@ -25,6 +28,11 @@ class BodyTimeoutError extends TimeoutError {
   constructor(ms: number) {
     super(`The request body did not arrive within ${ms} ms`);
   }
+}
+
+/** A multipart body (an upload, on either face: REST streams it, yoga reads the form), or a resumable upload's bytes. */
+export function isUpload(req: FastifyRequest): boolean {
+  return /^(multipart\/|application\/offset\+octet-stream\s*(;|$))/i.test(req.headers['content-type'] ?? '');
 }
 
 const timedOutBodies = new WeakMap<FastifyRequest, BodyTimeoutError>();
@@ -50,7 +58,7 @@ export function addTimeouts(app: FastifyInstance, config: Timeouts) {
   app.addHook('preParsing', (req, reply, payload, done) => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (!hasBody || payload.readableEnded) return done(null, payload);
-    const deadlineMs = /^multipart\//i.test(req.headers['content-type'] ?? '') ? config.uploadBodyTimeoutMs : config.bodyTimeoutMs;
+    const deadlineMs = isUpload(req) ? config.uploadBodyTimeoutMs : config.bodyTimeoutMs;
     if (!deadlineMs) return done(null, payload);
     const timer = setTimeout(() => {
       if (reply.sent) return;

@@ -14,6 +14,7 @@ import {
 } from 'mediabunny';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
+import { constants, crc32, deflateRawSync } from 'node:zlib';
 
 /** Real files made in code, with known contents, for the extraction tests. */
 
@@ -179,4 +180,109 @@ export async function makeOdt(paragraphs: string[]): Promise<Buffer> {
     '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
   );
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+/** A 35-byte GIF declaring `width`×`height` pixels (a two-colour table, one image, two bytes of LZW data): an image bomb. */
+export function makeGifDeclaring(width: number, height: number): Buffer {
+  const gif = Buffer.alloc(35);
+  gif.write('GIF89a', 0, 'latin1');
+  gif.writeUInt16LE(width, 6);
+  gif.writeUInt16LE(height, 8);
+  gif[10] = 0x80; // global colour table of 2 entries
+  gif.set([0, 0, 0, 255, 255, 255], 13);
+  gif[19] = 0x2c; // image descriptor at 0,0, the whole screen
+  gif.writeUInt16LE(width, 24);
+  gif.writeUInt16LE(height, 26);
+  gif.set([2, 2, 0x4c, 0x01, 0], 29); // LZW code size 2, one sub-block of 2 bytes, end of blocks
+  gif[34] = 0x3b; // trailer
+  return gif;
+}
+
+/** A zip entry: its name, its deflated bytes, and the size and CRC-32 it declares. */
+export interface ZipEntry {
+  name: string;
+  deflated: Buffer;
+  size: number;
+  crc: number;
+}
+
+/** A zip written byte by byte (local headers, central directory, end record), so an entry can declare any size. */
+export function writeZip(entries: ZipEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt32LE(entry.crc, 14);
+    local.writeUInt32LE(entry.deflated.length, 18);
+    local.writeUInt32LE(entry.size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4); // version made by
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(entry.crc, 16);
+    central.writeUInt32LE(entry.deflated.length, 20);
+    central.writeUInt32LE(entry.size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, entry.deflated);
+    centrals.push(central, name);
+    offset += local.length + name.length + entry.deflated.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** An honest entry for `text`. */
+function zipEntry(name: string, text: string): ZipEntry {
+  const data = Buffer.from(text);
+  return { name, deflated: deflateRawSync(data), size: data.length, crc: crc32(data) };
+}
+
+/**
+ * An entry `head` + `mebibytes` MiB of spaces + `tail` that declares `claimedSize` bytes (its CRC is
+ * true). Deflated piece by piece, each piece flushed to a byte boundary so that the pieces join:
+ * a gibibyte of XML costs about 1 MB and is never held whole.
+ */
+function lyingEntry(name: string, head: string, mebibytes: number, tail: string, claimedSize: number): ZipEntry {
+  const piece = (data: Buffer, last = false) => deflateRawSync(data, { level: 9, finishFlush: last ? constants.Z_FINISH : constants.Z_FULL_FLUSH });
+  const spaces = Buffer.alloc(1024 * 1024, ' ');
+  const spacesDeflated = piece(spaces);
+  let crc = crc32(head);
+  for (let i = 0; i < mebibytes; i++) crc = crc32(spaces, crc);
+  crc = crc32(tail, crc);
+  const deflated = Buffer.concat([piece(Buffer.from(head)), ...Array<Buffer>(mebibytes).fill(spacesDeflated), piece(Buffer.from(tail), true)]);
+  return { name, deflated, size: claimedSize, crc };
+}
+
+/** A Word document whose `word/document.xml` declares 1,000 bytes and inflates to `mebibytes` MiB (the default, 1 GiB in a ~1 MB file). */
+export function makeLyingDocx(mebibytes = 1024): Buffer {
+  const head = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>tiny</w:t></w:r></w:p><!--`;
+  return writeZip([
+    zipEntry('[Content_Types].xml', contentTypes),
+    zipEntry('_rels/.rels', rels),
+    lyingEntry('word/document.xml', head, mebibytes, '--></w:body></w:document>', 1000),
+  ]);
+}
+
+/** The same lie in an OpenDocument text's `content.xml`. */
+export function makeLyingOdt(mebibytes = 1024): Buffer {
+  const head = `<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text><text:p>tiny</text:p><!--`;
+  return writeZip([
+    zipEntry('mimetype', 'application/vnd.oasis.opendocument.text'),
+    lyingEntry('content.xml', head, mebibytes, '--></office:text></office:body></office:document-content>', 1000),
+  ]);
 }

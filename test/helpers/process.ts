@@ -15,8 +15,9 @@ export function runTs(script: string, args: string[], env: Record<string, string
   return finished(startTs(script, args, env));
 }
 
-export function startTs(script: string, args: string[], env: Record<string, string | undefined>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+/** `nodeArgs` go to node itself, e.g. `--max-old-space-size=128` as `npm start` gives it. */
+export function startTs(script: string, args: string[], env: Record<string, string | undefined>, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd: projectRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

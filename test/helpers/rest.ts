@@ -1,7 +1,9 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { openApiDocument } from '../../src/rest/v1/openapi.ts';
+import { openApiDocument as buildOpenApiDocument } from '../../src/rest/v1/index.ts';
+
+const openApiDocument = (await buildOpenApiDocument()) as { paths: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 
 /**
  * Every REST call in the tests goes through here: the real handler via app.inject, and the

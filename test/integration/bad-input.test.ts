@@ -78,6 +78,16 @@ function op(query: string, variables?: unknown, headers: () => Record<string, st
     payload: JSON.stringify({ query, variables }),
   });
 }
+/** A GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec) of these text fields. */
+function multipart(fields: [string, string][]): () => InjectOptions {
+  const body = fields.map(([name, value]) => `--b0undary\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('');
+  return () => ({
+    method: 'POST',
+    url: '/graphql',
+    headers: { ...withKey(), 'content-type': 'multipart/form-data; boundary=b0undary' },
+    payload: `${body}--b0undary--\r\n`,
+  });
+}
 const create = 'mutation($input: CreateAssetInput!) { createAsset(input: $input) { id } }';
 const createWith = (input: Record<string, unknown>) => op(create, { input: { title: 'T', assetType: PDF, ...input } });
 const listWith = (filter: Record<string, unknown>) => op('query($f: AssetFilter) { assets(filter: $f) { total } }', { f: filter });
@@ -241,9 +251,95 @@ const cases: Case[] = [
     expect: { face: 'graphql', status: 413, code: 'PAYLOAD_TOO_LARGE' },
   },
   {
-    name: 'GraphQL: text/plain body',
+    name: 'GraphQL: text/csv body',
     request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'text/csv' }, payload: 'a,b' }),
     expect: { face: 'graphql', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  },
+  {
+    name: 'GraphQL: text/plain body',
+    request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'text/plain' }, payload: '{"query":"{ assets { total } }"}' }),
+    expect: { face: 'graphql', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: /^Content-Type must be application\/json$/ },
+  },
+  {
+    name: 'GraphQL: empty text/plain body',
+    request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'text/plain' }, payload: '' }),
+    expect: { face: 'graphql', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  },
+  {
+    name: 'GraphQL: POST without a body or Content-Type',
+    request: () => ({ method: 'POST', url: '/graphql', headers: withKey() }),
+    expect: { face: 'graphql', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  },
+  {
+    name: 'GraphQL: an empty JSON object',
+    request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'application/json' }, payload: '{}' }),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /^Must provide query string\.$/ },
+  },
+  {
+    name: 'GraphQL: an empty JSON array',
+    request: () => ({ method: 'POST', url: '/graphql', headers: { ...withKey(), 'content-type': 'application/json' }, payload: '[]' }),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST' },
+  },
+  {
+    name: 'GraphQL: no query, Accept application/json',
+    request: () => ({
+      method: 'POST',
+      url: '/graphql',
+      headers: { ...withKey(), 'content-type': 'application/json', accept: 'application/json' },
+      payload: '{"variables":{}}',
+    }),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /^Must provide query string\.$/ },
+  },
+  {
+    name: 'GraphQL: GET without a query',
+    request: () => ({ method: 'GET', url: '/graphql', headers: { ...withKey(), accept: 'application/json' } }),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST' },
+  },
+  {
+    name: 'GraphQL: GET with variables that are not JSON',
+    request: () => ({ method: 'GET', url: '/graphql?query=%7Bassets%7Btotal%7D%7D&variables=%7Bx', headers: { ...withKey(), accept: 'application/json' } }),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /variables/ },
+  },
+  {
+    name: 'GraphQL: GET with extensions that are not JSON',
+    request: () => ({ method: 'GET', url: '/graphql?query=%7Bassets%7Btotal%7D%7D&extensions=%5B', headers: withKey() }),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /extensions/ },
+  },
+  {
+    name: 'GraphQL: a mutation over GET',
+    request: () => ({ method: 'GET', url: `/graphql?query=${encodeURIComponent('mutation { deleteAsset(id: "x") { id } }')}`, headers: withKey() }),
+    expect: { face: 'graphql', status: 405, code: 'BAD_REQUEST' },
+  },
+  {
+    name: 'GraphQL: an Accept without JSON',
+    request: () => ({ ...op('{ assets { total } }')(), headers: { ...withKey(), 'content-type': 'application/json', accept: 'image/png' } }),
+    expect: { face: 'graphql', status: 406, code: 'NOT_ACCEPTABLE' },
+  },
+  {
+    name: 'GraphQL: multipart whose operations are not JSON',
+    request: multipart([
+      ['operations', '{"query":'],
+      ['map', '{}'],
+    ]),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /operations/ },
+  },
+  {
+    name: 'GraphQL: multipart whose map is not JSON',
+    request: multipart([
+      ['operations', '{"query":"{ assets { total } }"}'],
+      ['map', '{"0":'],
+    ]),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /map/ },
+  },
+  {
+    name: 'GraphQL: multipart without operations',
+    request: multipart([['map', '{}']]),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /operations/ },
+  },
+  {
+    name: 'GraphQL: multipart cut short',
+    request: () => ({ ...multipart([])(), payload: '--b0undary\r\ncontent-disposition: form-data; name="operations"\r\n\r\n{"q' }),
+    expect: { face: 'graphql', status: 400, code: 'BAD_REQUEST', message: /^POST body sent invalid multipart data$/ },
   },
   {
     name: 'GraphQL: body that is not JSON',
@@ -362,7 +458,12 @@ const cases: Case[] = [
     request: op(`{ assets { items { ${'__typename ... on PdfAsset { '.repeat(12)}id${' }'.repeat(12)} } } }`),
     expect: { face: 'graphql', status: 200, code: 'QUERY_DEPTH_LIMIT' },
   },
-  { name: 'GraphQL: a subscription', request: op('subscription { assets { total } }'), expect: { face: 'graphql', status: 200, code: 'BAD_REQUEST' } },
+  // Subscriptions are served (assetEvents, over SSE and WebSocket): a query field is none of them.
+  {
+    name: 'GraphQL: a subscription of a query field',
+    request: op('subscription { assets { total } }'),
+    expect: { face: 'graphql', status: 200, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cannot query field "assets" on type "Subscription"/ },
+  },
   {
     name: 'GraphQL: __schema aliased 15 times',
     request: op(`{ ${Array.from({ length: 15 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }`),
@@ -441,7 +542,7 @@ describe('the bad-input table', () => {
       if (want.field) expect(body.errors[0].extensions.field).toBe(want.field);
       if (want.message) expect(body.errors[0].message).toMatch(want.message);
     }
-    // Nothing of a key, a stack or SQL comes back.
-    expect(response.body).not.toMatch(/agk_[A-Za-z0-9_-]{12}_|\bat .+\.(ts|js):\d+|SELECT |INSERT /);
+    // Nothing of a key, a stack or SQL comes back, nor a parser's own error.
+    expect(response.body).not.toMatch(/agk_[A-Za-z0-9_-]{12}_|\bat .+\.(ts|js):\d+|SELECT |INSERT |originalError/);
   });
 });

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../src/rest/v1/openapi.ts';
+import { openApiDocument as buildOpenApiDocument } from '../../src/rest/v1/index.ts';
+
+const openApiDocument = (await buildOpenApiDocument()) as { paths: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 import { useTestApp } from '../helpers/app.ts';
 import { runsOrSaysWhy } from '../helpers/skip.ts';
 
@@ -83,6 +85,36 @@ describe.runIf(runBrowser)('in a browser (needs Chromium: apt-get install chromi
     const text = (await result.innerText()).replace(/\s+/g, ' '); // the editor renders spaces as nbsp
     expect(text).toContain('"total": 1');
     expect(text).not.toContain('UNAUTHENTICATED');
+    expect(foreign).toEqual([]);
+    await page.close();
+  });
+
+  it('GraphiQL fetches the schema for Docs once the key is typed, without a manual re-fetch', async () => {
+    const page = await browser.newPage();
+    const foreign = offlineOnly(page);
+    const failedFiles: string[] = [];
+    page.on('response', (response) => {
+      if (response.url().includes('/graphql/graphiql/') && response.status() >= 400) failedFiles.push(response.url());
+    });
+    await page.goto(`${base}/graphql`);
+    const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor').last();
+    await expect.poll(async () => (await headersEditor.innerText()).replace(/\s+/g, ' '), { timeout: 30_000 }).toContain('Bearer <your API key>');
+
+    // Introspection needs a key: without one, Docs cannot show the schema.
+    await page.locator('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]').click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await expect.poll(() => docs.innerText(), { timeout: 20_000 }).toContain('Error fetching schema');
+
+    await headersEditor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type(`{"Authorization": "Bearer ${key}"`);
+    await expect.poll(() => docs.innerText(), { timeout: 20_000 }).toContain('Root Types');
+    const text = await docs.innerText();
+    expect(text).toContain('query: Query');
+    expect(text).toContain('mutation: Mutation');
+    expect(text).not.toContain('Error fetching schema');
+    expect(failedFiles).toEqual([]);
     expect(foreign).toEqual([]);
     await page.close();
   });

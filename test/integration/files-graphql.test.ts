@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { print } from 'graphql';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
-import { expectData, graphql, useTestApp } from '../helpers/app.ts';
+import { expectData, graphql, stores, type TestApp, useTestApp } from '../helpers/app.ts';
 import { makeDocx, makeJpeg, makeMp4, makePdf, makeWav, multipartBody } from '../helpers/files.ts';
 
 const uploadLimit = 256 * 1024;
-// The deadline has its own test (test/unit/extract-limits.test.ts); these check what is extracted.
-const t = useTestApp({ GRAPHQL_UPLOAD_LIMIT_BYTES: String(uploadLimit), EXTRACT_TIMEOUT_MS: '60000' });
+/** The app of the store whose tests are running: every test below runs once on each store. */
+let t: TestApp;
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -60,7 +60,13 @@ async function createFromFile(key: string, assetType: string, content: Buffer | 
   return graphql(t.app, key, CreateFromFile, { input: { title: filename, assetType: assetType as never, filePath: uploaded.data!.uploadFile.filePath } });
 }
 
-describe('uploadFile and createAsset over GraphQL', () => {
+describe.each(stores)('uploadFile and createAsset over GraphQL, on %s', (store) => {
+  // The deadline has its own test (test/unit/extract-limits.test.ts); these check what is extracted.
+  const app = useTestApp({ GRAPHQL_UPLOAD_LIMIT_BYTES: String(uploadLimit), EXTRACT_TIMEOUT_MS: '60000' }, store);
+  beforeAll(() => {
+    t = app;
+  });
+
   it('uploads through the multipart request spec and extracts every field, as REST does', async () => {
     const key = await t.newKey();
     const pdf = await makePdf([['One two three'], ['four five'], ['six']]);
@@ -88,8 +94,9 @@ describe('uploadFile and createAsset over GraphQL', () => {
       mimeType: 'application/pdf',
       checksumSha256: sha256(pdf),
       thumbnailPath: expect.stringMatching(/^\/uploads\/thumbnails\/.+\.webp$/),
-      downloadUrl: `/api/v1/assets/${created.id}/download`,
-      thumbnailUrl: `/api/v1/assets/${created.id}/thumbnail`,
+      // Signed (issue 21): they work without a key until they expire.
+      downloadUrl: expect.stringMatching(new RegExp(`^/api/v1/assets/${created.id}/download\\?exp=\\d+&sig=[\\w-]{43}$`)),
+      thumbnailUrl: expect.stringMatching(new RegExp(`^/api/v1/assets/${created.id}/thumbnail\\?exp=\\d+&sig=[\\w-]{43}$`)),
       pageCount: 3,
       wordCount: 6,
     });

@@ -76,7 +76,7 @@ describe('createAsset', () => {
     const key = await t.newKey();
     const cases = [
       ['https://youtube.com/watch?v=example', 'https://youtube.com/embed/example'],
-      ['https://www.youtube.com/watch?v=abc123&t=5', 'https://youtube.com/embed/abc123'],
+      ['https://www.youtube.com/watch?v=abc123&t=5', 'https://youtube.com/embed/abc123?start=5'],
       ['https://youtu.be/xyz', 'https://youtube.com/embed/xyz'],
       ['https://vimeo.com/76979871', 'https://player.vimeo.com/video/76979871'],
       ['https://example.com/video.mp4', null],

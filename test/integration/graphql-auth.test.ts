@@ -23,8 +23,8 @@ const Connection = gql(`
 
 describe('scope rules', () => {
   it('cover every root field of the schema (a new field cannot ship without a rule)', () => {
-    for (const type of [schema.getQueryType()!, schema.getMutationType()!]) {
-      const table = rootFieldScopes[type.name as 'Query' | 'Mutation'];
+    for (const type of [schema.getQueryType()!, schema.getMutationType()!, schema.getSubscriptionType()!]) {
+      const table = rootFieldScopes[type.name as 'Query' | 'Mutation' | 'Subscription'];
       expect(Object.keys(type.getFields()).sort(), type.name).toEqual(Object.keys(table).sort());
     }
   });

@@ -5,6 +5,7 @@ import { createAuthenticator } from '../../src/auth/authenticate.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createFiles } from '../../src/domain/files/index.ts';
+import { loadPersistedOperations } from '../../src/graphql/persisted-operations.ts';
 import { createJsonPostHandler } from '../../src/graphql/json-post.ts';
 import { queryLimitRules, queryParseOptions } from '../../src/graphql/limits.ts';
 import { useTestApp } from '../helpers/app.ts';
@@ -35,6 +36,7 @@ beforeAll(async () => {
     principalOf: (req) => authenticate(req.headers.authorization),
     limitRules: queryLimitRules(config),
     parseOptions: queryParseOptions(config),
+    persisted: loadPersistedOperations(config.persistedOperations),
     onInternalError,
   });
   handlerOnly = Fastify();

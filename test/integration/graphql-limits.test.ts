@@ -1,6 +1,5 @@
-import { print } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RestAssetFragmentDoc } from '../../src/generated/graphql/graphql.ts';
+import { restAsset as restAssetRepresentation } from '../../src/rest/v1/routes/assets.ts';
 import { useTestApp } from '../helpers/app.ts';
 
 /**
@@ -10,7 +9,7 @@ import { useTestApp } from '../helpers/app.ts';
  */
 const t = useTestApp();
 let key: string;
-const restAsset = print(RestAssetFragmentDoc);
+const restAsset = restAssetRepresentation.fragments;
 const fullAsset = '...RestAsset library { id name }';
 
 beforeAll(async () => {

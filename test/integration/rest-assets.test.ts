@@ -28,6 +28,8 @@ const restAssetFields = [
   'library_id',
   'created_at',
   'updated_at',
+  // Added by issue 21: an image's or PDF's placeholder, null for other assets.
+  'placeholder',
 ];
 
 describe('POST /api/v1/assets', () => {

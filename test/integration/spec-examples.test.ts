@@ -16,14 +16,22 @@ const run = promisify(execFile);
 const t = useTestApp();
 const specUrl = new URL('../../docs/assets-api.md', import.meta.url);
 const sharedSpecUrl = new URL('../../../shared/spec/assets-api.md', import.meta.url);
-const python = 'python3'; // the one on PATH, as a reader of the spec would run it
-const hasPythonRequests = spawnSync(python, ['-c', 'import requests']).status === 0;
+/**
+ * The first Python that can import requests: $PYTHON, then the one on PATH (as a reader of the spec
+ * would run it), then Debian's, which is where `apt-get install python3-requests` puts it when
+ * PATH leads to another Python first (pyenv, say).
+ */
+const pythons = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => Boolean(p));
+const pythonWithRequests = pythons.find((p) => spawnSync(p, ['-c', 'import requests']).status === 0);
+const hasPythonRequests = pythonWithRequests !== undefined;
+const python = pythonWithRequests ?? 'python3';
+const noPythonRequests = `no Python here imports requests (${pythons.join(', ')}; apt-get install python3-requests)`;
 
 let base: string;
 let key: string;
 let spec: string;
 /** Where the published text ends in docs/assets-api.md and this repository's additions begin. */
-const additionsMark = '\n---\n\n## Examples in every language';
+const additionsMark = '\n---\n\n## Where the published text is silent';
 
 /** The spec's indented code blocks (4 spaces), split at blank lines, in order. */
 function codeBlocks(markdown: string): string[] {
@@ -76,10 +84,10 @@ beforeAll(async () => {
 });
 
 describe('the spec’s client examples', () => {
-  // Binding text lives in shared/ beside the clone (as in CI); the copy in docs/ is what the
-  // examples are taken from. Skipped only in a clone that has no shared/ beside it.
-  // docs/assets-api.md is the published text and then this repository's additions (examples in
-  // every language, the 401 and 404 bodies), below a line of its own.
+  // docs/assets-api.md is the published contract, word for word, then this repository's additions
+  // below a line of their own. The contract is published outside this repository: CI checks out
+  // its folder `shared/` beside the clone, so the file is ../shared/spec/assets-api.md from the
+  // repository's root. A clone without it skips this check, and says so; the examples run anyway.
   it.runIf(runsOrSaysWhy(existsSync(sharedSpecUrl), 'the spec word for word', `no published spec at ${sharedSpecUrl.pathname}`))(
     'are the published contract, word for word',
     async () => {
@@ -132,35 +140,32 @@ const data = await response.json();`);
   });
 
   // Skipped where Debian's python3-requests is missing (a fresh machine), never in CI, which installs it.
-  it.runIf(
-    runsOrSaysWhy(
-      hasPythonRequests || process.env.CI === 'true',
-      'the Python examples',
-      `${python} on PATH cannot import requests (apt-get install python3-requests)`,
-    ),
-  )('Python requests: the list example as written, and the create as the spec describes it', async () => {
-    const [listSnippet] = codeBlocks(spec).filter((b) => b.startsWith('import requests'));
-    const listed = await runPython(listSnippet);
-    expect(listed.status).toBe(200);
-    checkAgainstOpenApi('get', '/api/v1/assets', 200, listed.data);
-    expect(listed.data.pagination.per_page).toBe(10);
+  it.runIf(runsOrSaysWhy(hasPythonRequests || process.env.CI === 'true', 'the Python examples', noPythonRequests))(
+    'Python requests: the list example as written, and the create as the spec describes it',
+    async () => {
+      const [listSnippet] = codeBlocks(spec).filter((b) => b.startsWith('import requests'));
+      const listed = await runPython(listSnippet);
+      expect(listed.status).toBe(200);
+      checkAgainstOpenApi('get', '/api/v1/assets', 200, listed.data);
+      expect(listed.data.pagination.per_page).toBe(10);
 
-    const created = await runPython(`import requests
+      const created = await runPython(`import requests
 response = requests.post(
     'https://yourdomain.com/api/v1/assets',
     headers={'Authorization': 'Bearer YOUR_API_KEY'},
     json={'title': 'Python Demo', 'asset_type': 'external_video', 'external_url': 'https://youtu.be/py1'}
 )
 data = response.json()`);
-    expect(created.status).toBe(201);
-    checkAgainstOpenApi('post', '/api/v1/assets', 201, created.data);
-    expect(created.data.data).toMatchObject({ slug: 'python-demo', video_embed: 'https://youtube.com/embed/py1' });
+      expect(created.status).toBe(201);
+      checkAgainstOpenApi('post', '/api/v1/assets', 201, created.data);
+      expect(created.data.data).toMatchObject({ slug: 'python-demo', video_embed: 'https://youtube.com/embed/py1' });
 
-    const refused = await runPython(`import requests
+      const refused = await runPython(`import requests
 response = requests.post('https://yourdomain.com/api/v1/assets', headers={'Authorization': 'Bearer YOUR_API_KEY'}, json={'asset_type': 'pdf'})
 data = response.json()`);
-    expect(refused).toEqual({ status: 400, data: { error: 'Validation failed', message: 'Title is required', field: 'title' } });
-  });
+      expect(refused).toEqual({ status: 400, data: { error: 'Validation failed', message: 'Title is required', field: 'title' } });
+    },
+  );
 });
 
 describe('the examples this repository adds to docs/assets-api.md', () => {
@@ -171,7 +176,7 @@ describe('the examples this repository adds to docs/assets-api.md', () => {
     blocks = [...additions.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, code]) => ({ lang, code: code.trim() }));
   });
   const of = (lang: string) => blocks.filter((block) => block.lang === lang).map((block) => block.code);
-  const pythonRuns = runsOrSaysWhy(hasPythonRequests || process.env.CI === 'true', 'the added Python examples', `${python} on PATH cannot import requests`);
+  const pythonRuns = runsOrSaysWhy(hasPythonRequests || process.env.CI === 'true', 'the added Python examples', noPythonRequests);
 
   it('cURL and JavaScript: create, then get what was created', async () => {
     const [createCurl, getCurl] = of('sh');

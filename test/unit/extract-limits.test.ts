@@ -7,7 +7,7 @@ import { makeMp4, makePdf, makeWebm } from '../helpers/files.ts';
 
 /** The worker's deadline and heap limit, each forced to trip on an ordinary PDF, and the video parser's own limits. */
 describe('metadata extraction limits', () => {
-  const limits = { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8 };
+  const limits = { timeoutMs: 30_000, memoryMb: 96, maxImagePixels: 1e8, textLimitBytes: 256 * 1024 };
   let dir: string;
   let pdf: string;
   beforeAll(async () => {
@@ -18,9 +18,20 @@ describe('metadata extraction limits', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('reads the PDF within generous limits', async () => {
-    const { thumbnail, ...metadata } = await extractInWorker(pdf, 'application/pdf', limits);
-    expect(metadata).toEqual({ pageCount: 40, wordCount: 280 });
+    const { thumbnail, placeholder, ...metadata } = await extractInWorker(pdf, 'application/pdf', limits);
+    const pages = Array.from({ length: 40 }, (_, i) => `Page ${i} has some words on it`);
+    expect(metadata).toEqual({ pageCount: 40, wordCount: 280, text: { paged: true, pages } });
+    expect(placeholder).toEqual({ thumbhash: expect.any(String), dominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/) });
     expect(thumbnail?.length).toBeGreaterThan(0);
+  });
+
+  it('keeps at most SEARCH_TEXT_LIMIT_BYTES of text, cut between characters, and still counts every word', async () => {
+    const { text, wordCount } = await extractInWorker(pdf, 'application/pdf', { ...limits, textLimitBytes: 40 }, { thumbnail: false });
+    expect(wordCount).toBe(280);
+    expect(text).toEqual({ paged: true, pages: ['Page 0 has some words on it', 'Page 1 has so', ...Array(38).fill('')] });
+    const utf8 = join(dir, 'accents.txt');
+    await writeFile(utf8, 'é'.repeat(10));
+    expect((await extractInWorker(utf8, 'text/plain', { ...limits, textLimitBytes: 5 })).text).toEqual({ paged: false, pages: ['éé'] });
   });
 
   it('stops a parser past its deadline with a 400-kind error', async () => {

@@ -1,44 +1,28 @@
+import { thumbnailKey } from './downloads.ts';
 import { Readable } from 'node:stream';
 import type { Db } from '../../db/client.ts';
 import type { AssetType } from '../../generated/prisma/enums.ts';
 import { ValidationError } from '../errors.ts';
-import { extractInWorker, imageMetadata, type FileMetadata } from './extract.ts';
+import { extractInWorker, type FileMetadata } from './extract.ts';
+import { type FileAssetType, fileAssetTypes, fitsAssetType, metadataColumns } from './formats.ts';
 import type { Files } from './index.ts';
-import { imageThumbnail } from './thumbnails.ts';
-
-const documentTypes = new Set([
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/vnd.oasis.opendocument.text',
-  'text/plain',
-  'text/markdown',
-]);
-/** Image formats sharp decodes. */
-const imageTypes = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
-
-/** The file types each asset type takes; types without an entry take no file. */
-const acceptedTypes: Partial<Record<AssetType, (mime: string) => boolean>> = {
-  pdf: (mime) => mime === 'application/pdf',
-  document: (mime) => documentTypes.has(mime),
-  image: (mime) => imageTypes.has(mime),
-  audio: (mime) => mime.startsWith('audio/'),
-  video: (mime) => mime.startsWith('video/'),
-};
-
-/** The metadata columns each asset type shows; anything else a parser found is not stored. */
-const metadataColumns: Partial<Record<AssetType, (keyof FileMetadata)[]>> = {
-  pdf: ['pageCount', 'wordCount'],
-  document: ['pageCount', 'wordCount'],
-  image: ['width', 'height'],
-  audio: ['durationSeconds'],
-  video: ['width', 'height', 'durationSeconds'],
-};
+import type { FileText } from './text.ts';
 
 export const thumbnailPathPrefix = '/uploads/thumbnails/';
 
 export interface PreparedFile {
   uploadId: string;
   /** Asset columns from the stored bytes: never from the client. */
-  columns: FileMetadata & { fileSize: bigint; mimeType: string; checksumSha256: string; thumbnailPath: string | null };
+  columns: FileMetadata & {
+    fileSize: bigint;
+    mimeType: string;
+    checksumSha256: string;
+    thumbnailPath: string | null;
+    thumbhash?: string;
+    dominantColor?: string;
+  };
+  /** A PDF's or document's text, kept for content search in the asset's creating transaction. */
+  text: FileText | null;
   /** Removes what preparing stored (the thumbnail), when the asset is not created after all. */
   discard(): Promise<void>;
 }
@@ -48,41 +32,41 @@ export interface PreparedFile {
  * its metadata and makes its thumbnail. Another workspace's upload answers like an unknown one.
  */
 export async function prepareFile(db: Db, files: Files, workspaceId: string, assetType: AssetType, filePath: string): Promise<PreparedFile> {
-  const accepts = acceptedTypes[assetType];
-  if (!accepts) throw new ValidationError('filePath', `${assetType} assets do not take a file`);
+  if (!fileAssetTypes.has(assetType)) throw new ValidationError('filePath', `${assetType} assets do not take a file`);
   const upload = await db.upload.findFirst({ where: { filePath, workspaceId } });
   if (!upload) throw new ValidationError('filePath', 'File path must be one returned by an upload to this workspace (POST /api/v1/uploads or uploadFile)');
   if (upload.assetId) throw new ValidationError('filePath', 'This upload is already attached to an asset');
-  if (!accepts(upload.mimeType)) {
+  if (!fitsAssetType(upload.mimeType, assetType)) {
     throw new ValidationError('assetType', `The file is ${upload.mimeType}, which does not fit asset type ${assetType}`);
   }
 
-  const { metadata, thumbnail } = await files.storage.withLocalFile(upload.storageKey, async (path) => {
-    if (assetType === 'image') {
-      const metadata = await imageMetadata(path, files.limits);
-      return { metadata, thumbnail: await imageThumbnail(path, files.limits) };
-    }
-    const { thumbnail: page, ...metadata } = await extractInWorker(path, upload.mimeType, files.limits);
-    // A PDF whose first page does not render still gets its metadata, without a thumbnail.
-    return { metadata, thumbnail: page ? await imageThumbnail(page, files.limits).catch(() => null) : null };
-  });
+  const {
+    thumbnail,
+    text,
+    placeholder,
+    pageImage: _none,
+    ...metadata
+  } = await files.storage.withLocalFile(upload.storageKey, (path) => extractInWorker(path, upload.mimeType, files.limits));
 
-  const thumbnailKey = `thumbnails/${upload.id}.webp`;
-  if (thumbnail) await files.storage.put(thumbnailKey, Readable.from([thumbnail]));
+  const thumbnailAt = thumbnailKey(upload.id);
+  if (thumbnail) await files.storage.put(thumbnailAt, Readable.from([thumbnail]));
   const columns: PreparedFile['columns'] = {
     fileSize: upload.fileSize,
     mimeType: upload.mimeType,
     checksumSha256: upload.checksumSha256,
     thumbnailPath: thumbnail ? `${thumbnailPathPrefix}${upload.id}.webp` : null,
+    ...placeholder,
   };
-  for (const column of metadataColumns[assetType] ?? []) {
+  // What the asset type shows: anything else a parser found is not stored.
+  for (const column of metadataColumns[assetType as FileAssetType]) {
     if (metadata[column] !== undefined) columns[column] = metadata[column];
   }
   return {
     uploadId: upload.id,
     columns,
+    text: text ?? null,
     discard: async () => {
-      if (thumbnail) await files.storage.delete(thumbnailKey);
+      if (thumbnail) await files.storage.delete(thumbnailAt);
     },
   };
 }

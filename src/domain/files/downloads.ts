@@ -1,9 +1,11 @@
-import type { Principal } from '../../auth/keys.ts';
-import { rootFieldScopes } from '../../auth/scopes.ts';
 import type { Db } from '../../db/client.ts';
+import { isUuid } from '../ids.ts';
 import type { Files } from './index.ts';
 
 export type DownloadKind = 'file' | 'thumbnail';
+
+/** Where an upload's thumbnail is kept in the file store. */
+export const thumbnailKey = (uploadId: string) => `thumbnails/${uploadId}.webp`;
 
 export interface Download {
   storageKey: string;
@@ -13,67 +15,54 @@ export interface Download {
   etag: string;
   /** For Content-Disposition: the name the file was uploaded with, or one made from the slug. */
   fileName: string;
-  isPublic: boolean;
 }
 
-export type DownloadAnswer = { allowed: true; download: Download } | { allowed: false; reason: 'unauthenticated' | 'forbidden' | 'notFound' };
-
-/** The REST route serving an asset's file or thumbnail (src/rest/v1/files.ts). */
+/** The REST route serving an asset's file or thumbnail (src/rest/v1/routes/files.ts). */
 export function downloadPath(assetId: string, kind: DownloadKind): string {
   return `/api/v1/assets/${assetId}/${kind === 'file' ? 'download' : 'thumbnail'}`;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Downloading an asset needs what reading it needs. */
-const downloadScope = rootFieldScopes.Query.asset;
-
 /**
- * Who may download an asset's file or thumbnail, written once: anyone when the asset is public;
- * otherwise a key of the asset's workspace with read:assets. Without a key, anything not public
- * (an unknown id included) asks for one; with a key, another workspace's private asset answers
- * like an unknown one.
+ * An asset's stored file or thumbnail (`download` null when it has none), or null for no such
+ * asset (unknown, deleted, or a malformed id). Who may have it is not decided here: anyone when
+ * the asset is public; otherwise whoever GraphQL's `asset` field shows it to (the download route
+ * asks it, so the scope, workspace and deletion rules are the same code on both faces).
  */
-export async function findDownload(db: Db, files: Files, assetId: string, principal: Principal | null, kind: DownloadKind): Promise<DownloadAnswer> {
-  const asset = uuid.test(assetId)
-    ? await db.asset.findFirst({
-        where: { id: assetId, deletedAt: null, ...(kind === 'file' ? { filePath: { not: null } } : { thumbnailPath: { not: null } }) },
-        select: { workspaceId: true, isPublic: true, slug: true, upload: true },
-      })
-    : null;
-  const found = asset?.upload ? asset : null;
-  if (!found?.isPublic) {
-    if (!principal) return { allowed: false, reason: 'unauthenticated' };
-    if (!found || found.workspaceId !== principal.workspaceId) return { allowed: false, reason: 'notFound' };
-    if (!principal.scopes.has(downloadScope)) return { allowed: false, reason: 'forbidden' };
-  }
-  const upload = found.upload!;
+export async function findStoredFile(
+  db: Db,
+  files: Files,
+  assetId: string,
+  kind: DownloadKind,
+): Promise<{ isPublic: boolean; download: Download | null } | null> {
+  if (!isUuid(assetId)) return null;
+  const found = await db.asset.findFirst({
+    where: { id: assetId, deletedAt: null },
+    select: { isPublic: true, slug: true, filePath: true, thumbnailPath: true, upload: true },
+  });
+  if (!found) return null;
+  const { upload, isPublic } = found;
+  if (!upload || (kind === 'file' ? !found.filePath : !found.thumbnailPath)) return { isPublic, download: null };
   if (kind === 'file') {
+    // Asked of the store before any header is sent: a store that cannot serve the file answers 503 (StorageUnavailableError), never a cut response.
+    if (!(await files.storage.stat(upload.storageKey))) throw new Error('An uploaded file is missing from storage');
     const extension = upload.filePath.slice(upload.filePath.lastIndexOf('.'));
     return {
-      allowed: true,
+      isPublic,
       download: {
         storageKey: upload.storageKey,
         size: Number(upload.fileSize),
         mimeType: upload.mimeType,
         etag: `"${upload.checksumSha256}"`,
         fileName: upload.originalName ?? `${found.slug}${extension}`,
-        isPublic: found.isPublic,
       },
     };
   }
-  const storageKey = `thumbnails/${upload.id}.webp`;
+  const storageKey = thumbnailKey(upload.id);
   const stat = await files.storage.stat(storageKey);
-  if (!stat) return { allowed: false, reason: 'notFound' };
+  if (!stat) return { isPublic, download: null };
   return {
-    allowed: true,
-    download: {
-      storageKey,
-      size: stat.size,
-      mimeType: 'image/webp',
-      etag: `"${upload.checksumSha256}-thumbnail"`,
-      fileName: `${found.slug}-thumbnail.webp`,
-      isPublic: found.isPublic,
-    },
+    isPublic,
+    download: { storageKey, size: stat.size, mimeType: 'image/webp', etag: `"${upload.checksumSha256}-thumbnail"`, fileName: `${found.slug}-thumbnail.webp` },
   };
 }
 

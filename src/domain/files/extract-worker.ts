@@ -3,16 +3,27 @@ import { open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ExtractJob, WorkerMessage, WorkerMetadata } from './extract.ts';
+import { type Archive, openArchive } from './archive.ts';
+import {
+  type ExtractJob,
+  type ExtractLimits,
+  type PageJob,
+  thumbnailWidth as defaultThumbnailWidth,
+  Unreadable,
+  type WorkerMessage,
+  type WorkerMetadata,
+} from './extract.ts';
+import { loadSharp, pageThumbnail, placeholderOf, readImage } from './images.ts';
+import { TextKeeper } from './text.ts';
 import { countWords, WordCounter } from './words.ts';
+import { parserOf, type Parser } from './formats.ts';
 
 /**
  * Runs in a worker thread (./extract.ts starts it with a heap limit and a deadline, and
  * terminates it when either is passed): the parsers here read untrusted bytes.
  */
 
-class Unreadable extends Error {}
-
+/** The most a document's text parts (XML) may inflate to, all together: what is actually inflated, not what the zip declares. */
 const maxDocumentXmlBytes = 48 * 1024 * 1024;
 /**
  * The most a video parser may read at once. mediabunny reads an MP4's whole movie box (its index;
@@ -23,33 +34,78 @@ const maxVideoReadBytes = 32 * 1024 * 1024;
 /** Beyond this a video's width or height is a corrupt header, not a picture (8K is 7680). */
 const maxVideoSide = 65_535;
 
-async function pdf(path: string, thumbnailWidth: number): Promise<WorkerMetadata> {
+async function pdf(path: string, thumbnailWidth: number | null, limits: ExtractLimits): Promise<WorkerMetadata> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
   const standardFontDataUrl = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts') + '/';
   const data = new Uint8Array(await readFile(path));
   started();
   const document = await pdfjs.getDocument({ data, isEvalSupported: false, stopAtErrors: true, verbosity: 0, standardFontDataUrl }).promise;
   let words = 0;
+  const kept = new TextKeeper(limits.textLimitBytes, true);
   for (let number = 1; number <= document.numPages; number++) {
     const page = await document.getPage(number);
     const content = await page.getTextContent();
     let text = '';
     for (const item of content.items) if ('str' in item) text += item.str + (item.hasEOL ? '\n' : '');
     words += countWords(text);
+    kept.add(text);
     page.cleanup();
   }
-  const thumbnail = await renderFirstPage(document, thumbnailWidth).catch(() => undefined);
+  // A PDF whose first page does not render still gets its metadata, without a thumbnail.
+  const page = thumbnailWidth === null ? undefined : await renderFirstPage(document, thumbnailWidth).catch(() => undefined);
   const pageCount = document.numPages;
   await document.destroy();
-  return { pageCount, wordCount: words, thumbnail };
+  const thumbnail = page && thumbnailWidth !== null ? await pageThumbnail(page, thumbnailWidth, limits) : undefined;
+  const placeholder = thumbnail ? await placeholderOf(thumbnail, limits) : undefined;
+  return { pageCount, wordCount: words, thumbnail, placeholder, text: kept.text() };
 }
 
+type PdfDocument = import('pdfjs-dist/types/src/display/api.js').PDFDocumentProxy;
+
 /** The first page as a PNG `width` pixels wide (pdfjs draws on @napi-rs/canvas in Node). */
-async function renderFirstPage(document: import('pdfjs-dist/types/src/display/api.js').PDFDocumentProxy, width: number) {
-  const page = await document.getPage(1);
-  const viewport = page.getViewport({ scale: width / page.getViewport({ scale: 1 }).width });
+function renderFirstPage(document: PdfDocument, width: number) {
+  return renderPage(document, 1, (pageWidth) => width / pageWidth);
+}
+
+/**
+ * One page as a PNG, at the scale that covers the rendition's box: a page is drawn, not shrunk, so
+ * it is as sharp at 2000 px as at 200. Without a box, at 2× (144 dpi); never above `maxPixels`.
+ */
+async function renderRendition(path: string, job: PageJob): Promise<WorkerMetadata> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const standardFontDataUrl = `${join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts')}/`;
+  const data = new Uint8Array(await readFile(path));
+  started();
+  const document = await pdfjs.getDocument({ data, isEvalSupported: false, stopAtErrors: true, verbosity: 0, standardFontDataUrl }).promise;
+  try {
+    if (job.number > document.numPages) throw new Unreadable();
+    const pageImage = await renderPage(
+      document,
+      job.number,
+      (pageWidth, pageHeight) => {
+        const byWidth = job.width ? job.width / pageWidth : undefined;
+        const byHeight = job.height ? job.height / pageHeight : undefined;
+        let scale = 2;
+        if (byWidth && byHeight) scale = job.fit === 'cover' || job.fit === 'fill' ? Math.max(byWidth, byHeight) : Math.min(byWidth, byHeight);
+        else scale = byWidth ?? byHeight ?? 2;
+        return Math.min(scale, Math.sqrt(job.maxPixels / (pageWidth * pageHeight)));
+      },
+      true,
+    );
+    return { pageImage };
+  } finally {
+    await document.destroy();
+  }
+}
+
+/** `round`: the canvas's size rounded to the nearest pixel (a rendition's exact size), else up (the thumbnail's, as it always was). */
+async function renderPage(document: PdfDocument, number: number, scaleOf: (width: number, height: number) => number, round = false) {
+  const page = await document.getPage(number);
+  const unscaled = page.getViewport({ scale: 1 });
+  const viewport = page.getViewport({ scale: scaleOf(unscaled.width, unscaled.height) });
   const { createCanvas } = await import('@napi-rs/canvas');
-  const canvas = createCanvas(Math.ceil(viewport.width), Math.ceil(viewport.height));
+  const size = round ? Math.round : Math.ceil;
+  const canvas = createCanvas(Math.max(1, size(viewport.width)), Math.max(1, size(viewport.height)));
   const context = canvas.getContext('2d');
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, canvas.width, canvas.height);
@@ -57,46 +113,67 @@ async function renderFirstPage(document: import('pdfjs-dist/types/src/display/ap
   return canvas.toBuffer('image/png');
 }
 
-/** Refuses archives whose text parts would inflate past the limit (zip bombs), before inflating them. */
-async function openZip(path: string) {
-  const { default: JSZip } = await import('jszip');
-  const zip = await JSZip.loadAsync(await readFile(path)).catch(() => {
-    throw new Unreadable();
-  });
-  let xmlBytes = 0;
-  zip.forEach((name, entry) => {
-    if (/\.(xml|rels)$/i.test(name)) xmlBytes += (entry as unknown as { _data?: { uncompressedSize?: number } })._data?.uncompressedSize ?? 0;
-  });
-  if (xmlBytes > maxDocumentXmlBytes) throw new Unreadable(`The document's text expands to more than ${maxDocumentXmlBytes / 1024 / 1024} MB`);
-  return zip;
+/** A docx or odt, refused before anything is inflated when its text parts declare more than the limit (an honest zip bomb). */
+async function openDocument(path: string): Promise<Archive> {
+  const tooLarge = () => new Unreadable(`The document's text expands to more than ${maxDocumentXmlBytes / 1024 / 1024} MB`);
+  const archive = await openArchive(path, maxDocumentXmlBytes, tooLarge);
+  let declared = 0;
+  for (const [name, size] of archive.parts) if (/\.(xml|rels)$/i.test(name)) declared += size;
+  if (declared > maxDocumentXmlBytes) {
+    archive.close();
+    throw tooLarge();
+  }
+  return archive;
 }
 
-async function docx(path: string): Promise<WorkerMetadata> {
-  await openZip(path);
-  const mammoth = await import('mammoth');
-  started();
-  const { value } = await mammoth.default.extractRawText({ path });
-  return { wordCount: countWords(value) };
+/** A document's text, counted and kept (one page: these formats have no fixed pages). */
+function documentText(text: string, limits: ExtractLimits): WorkerMetadata {
+  const kept = new TextKeeper(limits.textLimitBytes, false);
+  kept.add(text);
+  return { wordCount: countWords(text), text: kept.text() };
 }
 
-async function odt(path: string): Promise<WorkerMetadata> {
-  const zip = await openZip(path);
-  started();
-  const content = await zip.file('content.xml')?.async('string');
-  if (content === undefined) throw new Unreadable();
-  const body = content.replace(/<\/text:(p|h)>|<text:(tab|line-break|s)\b[^>]*\/>/g, ' ').replace(/<[^>]+>/g, '');
-  const entities: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-  const text = body.replace(/&(lt|gt|amp|quot|apos);/g, (_, name: string) => entities[name]);
-  return { wordCount: countWords(text) };
+async function docx(path: string, limits: ExtractLimits): Promise<WorkerMetadata> {
+  const archive = await openDocument(path);
+  try {
+    const mammoth = await import('mammoth');
+    started();
+    // mammoth reads the parts through `file` (its own archive interface, not in its typings), so within the budget.
+    const extractRawText = mammoth.default.extractRawText as unknown as (input: { file: Archive }) => Promise<{ value: string }>;
+    const { value } = await extractRawText({ file: archive });
+    return documentText(value, limits);
+  } finally {
+    archive.close();
+  }
 }
 
-async function text(path: string): Promise<WorkerMetadata> {
+async function odt(path: string, limits: ExtractLimits): Promise<WorkerMetadata> {
+  const archive = await openDocument(path);
+  try {
+    started();
+    if (!archive.exists('content.xml')) throw new Unreadable();
+    const content = (await archive.read('content.xml', 'utf-8')) as string;
+    const body = content.replace(/<\/text:(p|h)>|<text:(tab|line-break|s)\b[^>]*\/>/g, ' ').replace(/<[^>]+>/g, '');
+    const entities: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+    const text = body.replace(/&(lt|gt|amp|quot|apos);/g, (_, name: string) => entities[name]);
+    return documentText(text, limits);
+  } finally {
+    archive.close();
+  }
+}
+
+async function text(path: string, limits: ExtractLimits): Promise<WorkerMetadata> {
   started();
   const counter = new WordCounter();
+  const kept = new TextKeeper(limits.textLimitBytes, false);
   const decoder = new TextDecoder('utf-8');
-  for await (const chunk of createReadStream(path)) counter.push(decoder.decode(chunk as Buffer, { stream: true }));
-  counter.push(decoder.decode());
-  return { wordCount: counter.total() };
+  const read = (chunk: string) => {
+    counter.push(chunk);
+    if (!kept.full) kept.add(chunk);
+  };
+  for await (const chunk of createReadStream(path)) read(decoder.decode(chunk as Buffer, { stream: true }));
+  read(decoder.decode());
+  return { wordCount: counter.total(), text: kept.text() };
 }
 
 async function media(path: string, video: boolean): Promise<WorkerMetadata> {
@@ -160,13 +237,26 @@ function started() {
   parentPort!.postMessage({ kind: 'started' } satisfies WorkerMessage);
 }
 
-async function run({ path, mime, thumbnailWidth }: ExtractJob): Promise<WorkerMetadata> {
-  if (mime === 'application/pdf') return pdf(path, thumbnailWidth);
-  if (mime === 'application/vnd.openxmlformats-officedocument.wordprocessingml.document') return docx(path);
-  if (mime === 'application/vnd.oasis.opendocument.text') return odt(path);
-  if (mime === 'text/plain' || mime === 'text/markdown') return text(path);
-  if (mime.startsWith('audio/')) return media(path, false);
-  if (mime.startsWith('video/')) return video(path);
+async function image(path: string, thumbnailWidth: number | null, limits: ExtractLimits): Promise<WorkerMetadata> {
+  await loadSharp();
+  started();
+  return readImage(path, thumbnailWidth ?? defaultThumbnailWidth, limits);
+}
+
+const parsers: Record<Parser, (job: ExtractJob) => Promise<WorkerMetadata>> = {
+  pdf: ({ path, thumbnailWidth, limits }) => pdf(path, thumbnailWidth, limits),
+  image: ({ path, thumbnailWidth, limits }) => image(path, thumbnailWidth, limits),
+  docx: ({ path, limits }) => docx(path, limits),
+  odt: ({ path, limits }) => odt(path, limits),
+  text: ({ path, limits }) => text(path, limits),
+  audio: ({ path }) => media(path, false),
+  video: ({ path }) => video(path),
+};
+
+async function run(job: ExtractJob): Promise<WorkerMetadata> {
+  if (job.page) return renderRendition(job.path, job.page);
+  const parser = parserOf(job.mime);
+  if (parser) return parsers[parser](job);
   started();
   return {};
 }

@@ -1,27 +1,46 @@
 import { Worker } from 'node:worker_threads';
-import sharp from 'sharp';
 import { ValidationError } from '../errors.ts';
+import type { MetadataColumn } from './formats.ts';
+import type { FileText } from './text.ts';
+import type { Placeholder } from './placeholders.ts';
+import { extractionDuration, extractionWorkers, secondsSince } from '../../metrics.ts';
+import { inSpan } from '../../tracing.ts';
 
 /** Metadata read from a file's bytes; only the fields its format has are set. */
-export interface FileMetadata {
-  pageCount?: number;
-  wordCount?: number;
-  width?: number;
-  height?: number;
-  durationSeconds?: number;
-}
+export type FileMetadata = Partial<Record<MetadataColumn, number>>;
 
 export interface WorkerMetadata extends FileMetadata {
-  /** A PNG of a PDF's first page, for its thumbnail. */
+  /** The WebP thumbnail of an image or of a PDF's first page. */
   thumbnail?: Uint8Array;
+  /** A PDF's or document's text, capped (./text.ts). */
+  text?: FileText;
+  /** An image's or a PDF's first page's placeholder (./placeholders.ts). */
+  placeholder?: Placeholder;
+  /** A rendition's PDF page, drawn as a PNG (ExtractJob.page). */
+  pageImage?: Uint8Array;
+}
+
+/** A PDF page to draw for a rendition (./renditions.ts), instead of reading the file's metadata. */
+export interface PageJob {
+  number: number;
+  /** The box the rendition fits the page to (either side may be absent), and how. */
+  width?: number;
+  height?: number;
+  fit: 'cover' | 'contain' | 'inside' | 'fill';
+  /** The most pixels the drawn page may have. */
+  maxPixels: number;
 }
 
 export interface ExtractJob {
   path: string;
   mime: string;
-  thumbnailWidth: number;
+  /** null: no thumbnail (a backfill reads only the text). */
+  thumbnailWidth: number | null;
+  limits: ExtractLimits;
   /** Set when a bootstrap must run something before the worker starts (see startWorker). */
   deferStart?: boolean;
+  /** Draw this page of a PDF (a rendition), nothing else. */
+  page?: PageJob;
 }
 
 export type WorkerMessage = { kind: 'started' } | { kind: 'done'; metadata: WorkerMetadata } | { kind: 'failed'; message?: string };
@@ -29,9 +48,11 @@ export type WorkerMessage = { kind: 'started' } | { kind: 'done'; metadata: Work
 export interface ExtractLimits {
   /** How long the parsing of one file may take, once its parser is loaded. */
   timeoutMs: number;
-  /** The parsing worker's heap. */
+  /** The parsing worker's heap, and the most an image's decoder may hold (native memory, estimated from its header). */
   memoryMb: number;
   maxImagePixels: number;
+  /** The most text kept for search, in UTF-8 bytes (SEARCH_TEXT_LIMIT_BYTES). */
+  textLimitBytes: number;
 }
 
 export const thumbnailWidth = 320;
@@ -43,20 +64,8 @@ export function unreadableFile(message = 'The file could not be read: it is corr
   return new ValidationError('filePath', message);
 }
 
-/** Width and height as displayed: EXIF orientations 5-8 turn the picture a quarter. */
-export async function imageMetadata(path: string, limits: ExtractLimits): Promise<FileMetadata> {
-  const info = await sharp(path, { limitInputPixels: false })
-    .metadata()
-    .catch(() => {
-      throw unreadableFile();
-    });
-  if (!info.width || !info.height) throw unreadableFile();
-  if (info.width * info.height > limits.maxImagePixels) {
-    throw unreadableFile(`The image declares ${info.width}×${info.height} pixels, more than the ${limits.maxImagePixels} allowed`);
-  }
-  const turned = (info.orientation ?? 1) >= 5;
-  return turned ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
-}
+/** A parser's refusal in the worker; its message (ours, never a library's) reaches the client. */
+export class Unreadable extends Error {}
 
 const workerFile = import.meta.url.endsWith('.ts') ? './extract-worker.ts' : './extract-worker.js';
 
@@ -80,20 +89,45 @@ function startWorker(job: ExtractJob, memoryMb: number): Worker {
 }
 
 /**
- * Pages, words, duration … of a stored file, parsed in a worker thread with a heap limit and
- * a deadline: a hostile file (a zip bomb, a PDF that loops) costs at most `memoryMb` and
- * `timeoutMs`, then answers 400, and the server carries on.
+ * Pages, words, size, duration, thumbnail … of a stored file, parsed in a worker thread with a
+ * heap limit and a deadline: a hostile file (a zip bomb, a PDF that loops, an image bomb) costs
+ * at most `memoryMb` and `timeoutMs`, then answers 400, and the server carries on.
  */
-export async function extractInWorker(path: string, mime: string, limits: ExtractLimits): Promise<WorkerMetadata> {
+export async function extractInWorker(path: string, mime: string, limits: ExtractLimits, options: { thumbnail?: boolean } = {}): Promise<WorkerMetadata> {
   await workerSlots.acquire();
+  const start = process.hrtime.bigint();
+  const done = (outcome: 'ok' | 'refused') => extractionDuration.observe({ outcome }, secondsSince(start));
   try {
-    return await runWorker(path, mime, limits);
-  } finally {
-    workerSlots.release();
+    const job = { path, mime, thumbnailWidth: options.thumbnail === false ? null : thumbnailWidth, limits };
+    const metadata = await inSpan('extraction', { 'file.mime_type': mime }, () => runWorker(job));
+    done('ok');
+    return metadata;
+  } catch (error) {
+    done('refused');
+    throw error;
   }
 }
 
-/** At most `maxWorkers` parsing workers at once (each may use EXTRACT_MEMORY_MB); the rest wait their turn. */
+/**
+ * A PDF page drawn as a PNG for a rendition, in the same workers as extraction (their heap limit,
+ * deadline and cap on workers at once); null when the page cannot be drawn.
+ */
+export async function drawPdfPage(path: string, page: PageJob, limits: ExtractLimits): Promise<Uint8Array | null> {
+  await workerSlots.acquire();
+  try {
+    const metadata = await runWorker({ path, mime: 'application/pdf', thumbnailWidth: null, limits, page });
+    return metadata.pageImage ?? null;
+  } catch (error) {
+    if (error instanceof ValidationError) return null;
+    throw error;
+  }
+}
+
+/**
+ * At most `maxWorkers` parsing workers at once (each may use EXTRACT_MEMORY_MB); the rest wait
+ * their turn. A slot is freed when its worker has exited, not when it was told to stop: native
+ * work (libvips) runs to its own end.
+ */
 const maxWorkers = 2;
 const workerSlots = {
   busy: 0,
@@ -101,20 +135,37 @@ const workerSlots = {
   async acquire() {
     if (this.busy < maxWorkers) {
       this.busy++;
+      this.report();
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      this.report();
+    });
   },
   release() {
     const next = this.waiting.shift();
     if (next) next();
     else this.busy--;
+    this.report();
+  },
+  report() {
+    extractionWorkers.set({ state: 'running' }, this.busy);
+    extractionWorkers.set({ state: 'waiting' }, this.waiting.length);
   },
 };
 
-function runWorker(path: string, mime: string, limits: ExtractLimits): Promise<WorkerMetadata> {
+function runWorker(job: ExtractJob): Promise<WorkerMetadata> {
+  const { limits } = job;
   return new Promise((resolve, reject) => {
-    const worker = startWorker({ path, mime, thumbnailWidth }, limits.memoryMb);
+    let worker: Worker;
+    try {
+      worker = startWorker(job, limits.memoryMb);
+    } catch (error) {
+      workerSlots.release();
+      throw error;
+    }
+    worker.once('exit', () => workerSlots.release());
     let settled = false;
     const finish = (outcome: () => void) => {
       if (settled) return;

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Db } from '../../db/client.ts';
-import { TimeoutError, TooLargeError, ValidationError } from '../errors.ts';
+import { StorageUnavailableError, storageFullCode, TimeoutError, TooLargeError, ValidationError } from '../errors.ts';
+import { claimPeriod } from '../periodic.ts';
 import type { Files } from './index.ts';
 import { HeadCapture, sniffType } from './sniff.ts';
 
 export const maxFileNameLength = 255;
+/** An upload's `file_path` is `/uploads/<uuid>.<extension>`: anything longer names none. */
+export const maxFilePathLength = 255;
 
 /**
  * The client's file name as data for Content-Disposition: its last path segment, without
@@ -52,8 +55,10 @@ export async function receiveUpload(db: Db, files: Files, workspaceId: string, f
     head.add(chunk);
   };
   const stored = await files.storage.put(key, source as AsyncIterable<Buffer>, observe).catch((error: unknown) => {
-    if (error instanceof TooLargeError) throw error;
-    if (sourceError instanceof TimeoutError) throw sourceError; // the body's deadline (src/http/timeouts.ts)
+    // The failure is the server's when the disk is full or the store unavailable, whatever the client's stream did after it.
+    if (error instanceof TooLargeError || error instanceof StorageUnavailableError || storageFullCode(error)) throw error;
+    // The body's deadline (src/http/timeouts.ts), or a refusal of the form around the file (the REST upload route).
+    if (sourceError instanceof TimeoutError || sourceError instanceof ValidationError) throw sourceError;
     throw sourceError ? new UploadInterrupted() : error;
   });
   try {
@@ -79,9 +84,11 @@ export async function receiveUpload(db: Db, files: Files, workspaceId: string, f
 
 /**
  * Deletes uploads never attached to an asset within `uploadTtlHours`: the row first (so that
- * a create racing the sweep either attaches it before, or finds it gone), then the bytes.
+ * a create racing the sweep either attaches it before, or finds it gone), then the bytes. While
+ * the store is unreachable nothing is deleted, so that no row goes without its bytes going too.
  */
 export async function sweepUploads(db: Db, files: Files, now = new Date()): Promise<number> {
+  if ((await files.storage.status()) === 'unreachable') return 0;
   const cutoff = new Date(now.getTime() - files.uploadTtlHours * 3600_000);
   const expired = await db.$queryRaw<{ storage_key: string }[]>`
     DELETE FROM uploads WHERE asset_id IS NULL AND created_at < ${cutoff} RETURNING storage_key`;
@@ -89,16 +96,45 @@ export async function sweepUploads(db: Db, files: Files, now = new Date()): Prom
   return expired.length;
 }
 
+/** Removes resumable (tus) uploads older than `uploadTtlHours`: unfinished, or finished but never recorded (a crash). */
+export async function sweepResumableUploads(files: Files): Promise<number> {
+  if ((await files.storage.status()) === 'unreachable') return 0;
+  const ttlMs = files.uploadTtlHours * 3600_000;
+  return (await files.storage.resumable(ttlMs)).removeExpired(ttlMs);
+}
+
 export const sweepIntervalMs = 3600_000;
 
 /**
- * Sweeps now and then every hour: unattached uploads past their time, and partial files a crash
- * left (older than a day, so that no upload in progress is touched). Returns a stop function.
+ * One period's sweep, unless another process sharing the database has swept within the hour:
+ * unattached uploads and unfinished resumable ones past their time, and partial files a crash left (older than a day, so that
+ * no upload in progress is touched). Resolves with the uploads deleted, or null when the period
+ * was another process's.
  */
-export function scheduleUploadSweeps(db: Db, files: Files, onError: (error: unknown) => void): () => void {
-  const sweep = () => Promise.all([sweepUploads(db, files), files.storage.removeStaleTemporary(24 * 3600_000)]).catch(onError);
-  void sweep();
-  const timer = setInterval(() => void sweep(), sweepIntervalMs);
+export async function sweepUploadsOncePerPeriod(db: Db, files: Files): Promise<number | null> {
+  if (!(await claimPeriod(db, 'upload sweep', sweepIntervalMs))) return null;
+  const [deleted] = await Promise.all([sweepUploads(db, files), files.storage.removeStaleTemporary(24 * 3600_000), sweepResumableUploads(files)]);
+  return deleted;
+}
+
+/**
+ * Sweeps now and then every hour, once across the processes sharing the database; `on.swept` hears
+ * of each sweep this process ran. Returns a stop function, which resolves once a sweep under way ends.
+ */
+export function scheduleUploadSweeps(db: Db, files: Files, on: { swept(deleted: number): void; error(error: unknown): void }): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  const sweep = () => {
+    running = sweepUploadsOncePerPeriod(db, files).then(
+      (deleted) => void (deleted !== null && on.swept(deleted)),
+      (error) => on.error(error),
+    );
+  };
+  sweep();
+  const timer = setInterval(sweep, sweepIntervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  // A stop waits for a sweep under way: it may still be writing in the store (or the database).
+  return () => {
+    clearInterval(timer);
+    return running;
+  };
 }

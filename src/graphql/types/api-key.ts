@@ -1,7 +1,8 @@
-import { scopeRule } from '../../auth/scopes.ts';
+import { allScopes, scopeRule } from '../../auth/scopes.ts';
 import { createWorkspaceKey, listWorkspaceKeys, maxKeyNameLength, revokeWorkspaceKey } from '../../domain/api-keys.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
+import { rules } from '../rules.ts';
 
 interface ApiKeyShape {
   prefix: string;
@@ -34,10 +35,21 @@ const CreatedApiKeyRef = builder.objectRef<{ key: string; apiKey: ApiKeyShape }>
   }),
 });
 
+/** Longer than any scope's name: what passes it is refused by name (an unknown scope). */
+const maxScopeLength = 50;
+
 const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({
-    name: t.string({ required: true, description: `At most ${maxKeyNameLength} characters.` }),
-    scopes: t.stringList({ required: true, description: 'Scopes the new key carries; only scopes the calling key holds.' }),
+    name: t.string({
+      required: true,
+      description: `At most ${maxKeyNameLength} characters.`,
+      extensions: rules({ minLength: 1, maxLength: maxKeyNameLength }),
+    }),
+    scopes: t.stringList({
+      required: true,
+      description: `Scopes the new key carries (${allScopes.join(', ')}); only scopes the calling key holds.`,
+      extensions: rules({ minItems: 1, items: { maxLength: maxScopeLength } }),
+    }),
     expiresAt: t.field({ type: 'DateTime', required: false, description: 'When the key stops working; never when omitted.' }),
   }),
 });
@@ -63,7 +75,9 @@ builder.mutationFields((t) => ({
     type: ApiKeyRef,
     description: 'Revokes a key of your workspace: it stops working on the next request, on every gateway process sharing Redis.',
     authScopes: scopeRule('Mutation', 'revokeApiKey'),
-    args: { prefix: t.arg.string({ required: true }) },
+    args: {
+      prefix: t.arg.string({ required: true, description: 'The public prefix of the key (`agk_` and 12 characters).', extensions: rules({ maxLength: 100 }) }),
+    },
     resolve: async (_root, { prefix }, ctx) => {
       const revoked = await revokeWorkspaceKey(ctx.db, ctx.principal!.workspaceId, prefix);
       if (!revoked) throw new NotFoundError('API key not found');

@@ -12,7 +12,11 @@ import {
   defaultPerPage,
   findAssetPage,
   findAssetsAfterCursor,
+  maxDescriptionLength,
+  maxExternalUrlLength,
   maxPerPage,
+  maxSearchLength,
+  maxTitleLength,
   resolvePage,
   sortOrders,
   visibleAssets,
@@ -23,13 +27,20 @@ import {
 } from '../../domain/assets.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { isUuid } from '../../domain/ids.ts';
+import { maxFilePathLength } from '../../domain/files/uploads.ts';
 import { idempotencyKeyRule } from '../../domain/idempotency.ts';
 import { builder, type BuilderTypes } from '../builder.ts';
 import { assetCursor, connectionOf, cursorPage, parseAssetCursor, selectsOnlyTotalCount } from '../connections.ts';
 import type { Context } from '../context.ts';
 import { enumValuesOf, identityMap } from '../enums.ts';
+import { rules } from '../rules.ts';
 import { AssetInterface } from './asset.ts';
 import { AssetTypeEnum } from './asset-types.ts';
+
+const titleDescription = `Trimmed; must not be blank; at most ${maxTitleLength} characters.`;
+const titleRules = rules({ minLength: 1, maxLength: maxTitleLength });
+const externalUrlRules = rules({ maxLength: maxExternalUrlLength });
+const filePathRules = rules({ maxLength: maxFilePathLength });
 
 export const AssetSortEnum = builder.enumType('AssetSort', { values: enumValuesOf(assetSorts) });
 export const SortOrderEnum = builder.enumType('SortOrder', { values: enumValuesOf(identityMap(sortOrders)) });
@@ -37,7 +48,11 @@ export const SortOrderEnum = builder.enumType('SortOrder', { values: enumValuesO
 const AssetFilterInput = builder.inputType('AssetFilter', {
   fields: (t) => ({
     assetType: t.field({ type: AssetTypeEnum, required: false }),
-    search: t.string({ required: false, description: 'Case-insensitive substring of the title or description; every character is literal.' }),
+    search: t.string({
+      required: false,
+      description: 'Case-insensitive substring of the title or description; every character is literal.',
+      extensions: rules({ maxLength: maxSearchLength }),
+    }),
   }),
 });
 
@@ -100,8 +115,12 @@ function totalOnce(page: OffsetPage, ctx: Context): Promise<number> {
 
 /** The arguments of every offset-paginated list. */
 export const pageArgs = (t: ArgBuilder<BuilderTypes>) => ({
-  page: t.int({ defaultValue: 1 }),
-  perPage: t.int({ defaultValue: defaultPerPage, description: `At most ${maxPerPage}; larger values are clamped.` }),
+  page: t.int({ defaultValue: 1, description: 'Page number, from 1.', extensions: rules({ minimum: 1 }) }),
+  perPage: t.int({
+    defaultValue: defaultPerPage,
+    description: `Results per page: at most ${maxPerPage}; larger values are clamped to ${maxPerPage}.`,
+    extensions: rules({ minimum: 1 }),
+  }),
 });
 
 export const assetListArgs = (t: ArgBuilder<BuilderTypes>) => ({
@@ -191,14 +210,15 @@ builder.queryFields((t) => ({
 const CreateAssetInput = builder.inputType('CreateAssetInput', {
   description: 'Errors name the input field at fault in `extensions.field`.',
   fields: (t) => ({
-    title: t.string({ required: true, description: 'Trimmed; must not be blank; at most 500 characters.' }),
-    description: t.string({ required: false }),
+    title: t.string({ required: true, description: titleDescription, extensions: titleRules }),
+    description: t.string({ required: false, extensions: rules({ maxLength: maxDescriptionLength }, 'multiline') }),
     assetType: t.field({ type: AssetTypeEnum, required: true }),
-    externalUrl: t.field({ type: 'URL', required: false, description: 'Required for EXTERNAL_VIDEO and LINK.' }),
+    externalUrl: t.field({ type: 'URL', required: false, description: 'Required for EXTERNAL_VIDEO and LINK.', extensions: externalUrlRules }),
     isPublic: t.boolean({ required: false, description: 'Default false.' }),
     filePath: t.string({
       required: false,
       description: 'The filePath of an upload of your workspace (uploadFile) that no asset has yet; its metadata is read from the file.',
+      extensions: filePathRules,
     }),
     libraryId: t.id({ required: false, description: 'A library of your workspace for the asset to join.' }),
   }),
@@ -209,23 +229,31 @@ const UpdateAssetInput = builder.inputType('UpdateAssetInput', {
     'A partial update: absent fields keep their value, null clears it, and the result must pass the create rules. ' +
     'The slug stays as it was. Errors name the input field at fault in `extensions.field`.',
   fields: (t) => ({
-    title: t.string({ required: false, description: 'Trimmed; must not be blank; at most 500 characters.' }),
-    description: t.string({ required: false }),
+    title: t.string({ required: false, description: titleDescription, extensions: titleRules }),
+    description: t.string({ required: false, extensions: rules({ maxLength: maxDescriptionLength }, 'multiline') }),
     assetType: t.field({ type: AssetTypeEnum, required: false, description: 'Cannot change: only the current type is accepted.' }),
-    externalUrl: t.field({ type: 'URL', required: false, description: 'Required for EXTERNAL_VIDEO and LINK; a new URL re-derives the video embed.' }),
+    externalUrl: t.field({
+      type: 'URL',
+      required: false,
+      description: 'Required for EXTERNAL_VIDEO and LINK; a new URL re-derives the video embed.',
+      extensions: externalUrlRules,
+    }),
     isPublic: t.boolean({ required: false }),
-    filePath: t.string({ required: false, description: 'Cannot change: create a new asset to change its file.' }),
+    filePath: t.string({ required: false, description: 'Cannot change: create a new asset to change its file.', extensions: filePathRules }),
     libraryId: t.id({ required: false, description: 'A library of your workspace to join; null leaves the library.' }),
   }),
 });
 
-/** What the `idempotencyKey` argument of a create does (domain/idempotency.ts); REST's Idempotency-Key header. */
-export function idempotencyKeyDescription(noun: string) {
-  return (
-    `Makes a retry safe: the same key with the same input answers the ${noun} the first call created, never a second one; ` +
-    `the key with another input is BAD_USER_INPUT, and CONFLICT while the first call is still running. 1 to ${idempotencyKeyRule.maxLength} visible ASCII ` +
-    "characters, unique per workspace (e.g. a UUID). REST's Idempotency-Key header."
-  );
+/** The `idempotencyKey` argument of a create (domain/idempotency.ts); REST's Idempotency-Key header. */
+export function idempotencyKeyArg(t: ArgBuilder<BuilderTypes>, noun: string) {
+  return t.string({
+    required: false,
+    description:
+      `Makes a retry safe: the same key with the same input answers the ${noun} the first call created, never a second one; ` +
+      `the key with another input is BAD_USER_INPUT, and CONFLICT while the first call is still running. 1 to ${idempotencyKeyRule.maxLength} visible ASCII ` +
+      "characters, unique per workspace (e.g. a UUID). REST's Idempotency-Key header.",
+    extensions: rules({ minLength: 1, ...idempotencyKeyRule }),
+  });
 }
 
 builder.mutationFields((t) => ({
@@ -235,7 +263,7 @@ builder.mutationFields((t) => ({
     authScopes: scopeRule('Mutation', 'createAsset'),
     args: {
       input: t.arg({ type: CreateAssetInput, required: true }),
-      idempotencyKey: t.arg.string({ required: false, description: idempotencyKeyDescription('asset') }),
+      idempotencyKey: idempotencyKeyArg(t.arg, 'asset'),
     },
     resolve: (query, _root, args, ctx) => createAsset(ctx.db, workspaceOf(ctx), args.input, query, ctx.files, args.idempotencyKey),
   }),

@@ -1,7 +1,9 @@
 import { downloadPath } from '../../domain/files/downloads.ts';
 import { scopeRule } from '../../auth/scopes.ts';
 import { builder } from '../builder.ts';
-import { assetTypeNameOf, AssetTypeEnum } from './asset-types.ts';
+import { type FileAssetType, type MetadataColumn, metadataColumns } from '../../domain/files/formats.ts';
+import { assetTypeNameOf, AssetTypeEnum, assetTypeNames } from './asset-types.ts';
+import { expiresInOptions, ImagePlaceholderRef, signedPath } from './image-urls.ts';
 import './library.ts';
 import { NodeInterface } from './node.ts';
 
@@ -62,79 +64,65 @@ export const FileAssetInterface = builder.prismaInterface('Asset', {
     thumbnailPath: t.exposeString('thumbnailPath', { nullable: true }),
     downloadUrl: t.string({
       nullable: true,
-      description: 'Where to GET the file, relative to this server (public assets need no key); null without a file.',
+      description:
+        'Where to GET the file: a signed path relative to this server, which works without a key until it expires (`expiresIn`); null without a file.',
+      args: { expiresIn: t.arg.int(expiresInOptions) },
       select: { filePath: true },
-      resolve: (asset) => (asset.filePath ? downloadPath(asset.id, 'file') : null),
+      resolve: (asset, args, ctx) => (asset.filePath ? signedPath(ctx, downloadPath(asset.id, 'file'), '', args.expiresIn) : null),
     }),
     thumbnailUrl: t.string({
       nullable: true,
-      description: 'Where to GET the thumbnail (WebP, 320 px wide), with the same access rule as the file; null without one.',
+      description: 'Where to GET the thumbnail (WebP, 320 px wide): a signed path like downloadUrl; null without one.',
+      args: { expiresIn: t.arg.int(expiresInOptions) },
       select: { thumbnailPath: true },
-      resolve: (asset) => (asset.thumbnailPath ? downloadPath(asset.id, 'thumbnail') : null),
+      resolve: (asset, args, ctx) => (asset.thumbnailPath ? signedPath(ctx, downloadPath(asset.id, 'thumbnail'), '', args.expiresIn) : null),
+    }),
+    placeholder: t.field({
+      type: ImagePlaceholderRef,
+      nullable: true,
+      description: "What to show while an image or a PDF's first page loads; null for other files (and until `npm run images:backfill` for older assets).",
+      select: { thumbhash: true, dominantColor: true },
+      resolve: (asset) => (asset.thumbhash && asset.dominantColor ? { thumbhash: asset.thumbhash, dominantColor: asset.dominantColor } : null),
     }),
   }),
 });
 
 const fileAsset = [NodeInterface, AssetInterface, FileAssetInterface];
+
+/**
+ * `externalUrl`, one type on every asset type that has it, so that a query may select it on all of
+ * them at once: nullable, because a git asset may have none.
+ */
+const externalUrl = (description: string) => ({ type: 'URL', nullable: true, description }) as const;
 const select = coreSelect;
 
-builder.prismaObject('Asset', {
-  variant: 'PdfAsset',
-  interfaces: fileAsset,
-  select,
-  fields: (t) => ({
-    pageCount: t.exposeInt('pageCount', { nullable: true }),
-    wordCount: t.exposeInt('wordCount', { nullable: true }),
-  }),
-});
+/** The GraphQL type of each metadata column. */
+const metadataFieldTypes = { pageCount: 'Int', wordCount: 'Int', width: 'Int', height: 'Int', durationSeconds: 'Float' } as const satisfies Record<
+  MetadataColumn,
+  'Int' | 'Float'
+>;
 
-builder.prismaObject('Asset', {
-  variant: 'DocumentAsset',
-  interfaces: fileAsset,
-  select,
-  fields: (t) => ({
-    pageCount: t.exposeInt('pageCount', { nullable: true }),
-    wordCount: t.exposeInt('wordCount', { nullable: true }),
-  }),
-});
+// One object type per file asset type, with the metadata the domain says it shows (src/domain/files/formats.ts).
+export const fileAssetRefs = {} as Record<FileAssetType, ReturnType<typeof fileAssetObject>>;
+for (const [assetType, columns] of Object.entries(metadataColumns) as [FileAssetType, readonly MetadataColumn[]][]) {
+  fileAssetRefs[assetType] = fileAssetObject(assetType, columns);
+}
 
-builder.prismaObject('Asset', {
-  variant: 'ImageAsset',
-  interfaces: fileAsset,
-  select,
-  fields: (t) => ({
-    width: t.exposeInt('width', { nullable: true }),
-    height: t.exposeInt('height', { nullable: true }),
-  }),
-});
-
-builder.prismaObject('Asset', {
-  variant: 'VideoAsset',
-  interfaces: fileAsset,
-  select,
-  fields: (t) => ({
-    width: t.exposeInt('width', { nullable: true }),
-    height: t.exposeInt('height', { nullable: true }),
-    durationSeconds: t.exposeFloat('durationSeconds', { nullable: true }),
-  }),
-});
-
-builder.prismaObject('Asset', {
-  variant: 'AudioAsset',
-  interfaces: fileAsset,
-  select,
-  fields: (t) => ({
-    durationSeconds: t.exposeFloat('durationSeconds', { nullable: true }),
-  }),
-});
+function fileAssetObject(assetType: FileAssetType, columns: readonly MetadataColumn[]) {
+  return builder.prismaObject('Asset', {
+    variant: assetTypeNames[assetType],
+    interfaces: fileAsset,
+    select,
+    fields: (t) => Object.fromEntries(columns.map((column) => [column, t.expose(column, { type: metadataFieldTypes[column], nullable: true })])),
+  });
+}
 
 builder.prismaObject('Asset', {
   variant: 'ExternalVideoAsset',
   interfaces: [NodeInterface, AssetInterface],
   select,
   fields: (t) => ({
-    // Never null for this type: the create rules require it.
-    externalUrl: t.field({ type: 'URL', select: { externalUrl: true }, resolve: (asset) => asset.externalUrl! }),
+    externalUrl: t.expose('externalUrl', externalUrl("The video's page. Never null: the create rules require it.")),
     videoEmbed: t.expose('videoEmbed', {
       type: 'URL',
       nullable: true,
@@ -148,8 +136,7 @@ builder.prismaObject('Asset', {
   interfaces: [NodeInterface, AssetInterface],
   select,
   fields: (t) => ({
-    // Never null for this type: the create rules require it.
-    externalUrl: t.field({ type: 'URL', select: { externalUrl: true }, resolve: (asset) => asset.externalUrl! }),
+    externalUrl: t.expose('externalUrl', externalUrl('The linked page. Never null: the create rules require it.')),
   }),
 });
 
@@ -166,6 +153,6 @@ builder.prismaObject('Asset', {
   interfaces: [NodeInterface, AssetInterface],
   select,
   fields: (t) => ({
-    externalUrl: t.expose('externalUrl', { type: 'URL', nullable: true, description: 'The repository.' }),
+    externalUrl: t.expose('externalUrl', externalUrl('The repository, if one was given.')),
   }),
 });

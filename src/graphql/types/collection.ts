@@ -2,6 +2,7 @@ import { scopeRule } from '../../auth/scopes.ts';
 import { resolvePage } from '../../domain/assets.ts';
 import { addCollectionItems, itemOrder, maxCollectionItems, removeCollectionItems, reorderCollectionItems, visibleItems } from '../../domain/collections.ts';
 import { builder } from '../builder.ts';
+import { rules } from '../rules.ts';
 import { CollectionAssetRef } from './asset.ts';
 import { AssetPage, pageArgs, workspaceOf } from './asset-queries.ts';
 
@@ -55,7 +56,11 @@ builder.objectField(CollectionAssetRef, 'items', (t) =>
 
 const itemArgs = (t: Parameters<Parameters<typeof builder.mutationFields>[0]>[0]) => ({
   id: t.arg.id({ required: true, description: 'The collection.' }),
-  assetIds: t.arg.idList({ required: true, description: `Assets of your workspace, each once; at most ${maxCollectionItems}.` }),
+  assetIds: t.arg.idList({
+    required: true,
+    description: `Assets of your workspace, each once; at most ${maxCollectionItems}.`,
+    extensions: rules({ minItems: 1, maxItems: maxCollectionItems, uniqueItems: true }),
+  }),
 });
 
 builder.mutationFields((t) => ({

@@ -1,19 +1,19 @@
 import { scopeRule } from '../../auth/scopes.ts';
 import { resolvePage, visibleAssets, type AssetFilter } from '../../domain/assets.ts';
 import { isUuid } from '../../domain/ids.ts';
-import { createLibrary, deleteLibrary, libraryOrder, maxLibraryNameLength, updateLibrary, visibleLibraries } from '../../domain/libraries.ts';
-import { builder } from '../builder.ts';
-import type { Context } from '../context.ts';
 import {
-  AssetPage,
-  assetListArgs,
-  idempotencyKeyDescription,
-  assetListRequest,
-  offsetPageFields,
-  pageArgs,
-  workspaceOf,
-  type OffsetPage,
-} from './asset-queries.ts';
+  createLibrary,
+  deleteLibrary,
+  libraryOrder,
+  maxLibraryDescriptionLength,
+  maxLibraryNameLength,
+  updateLibrary,
+  visibleLibraries,
+} from '../../domain/libraries.ts';
+import { builder } from '../builder.ts';
+import { rules } from '../rules.ts';
+import type { Context } from '../context.ts';
+import { AssetPage, assetListArgs, idempotencyKeyArg, assetListRequest, offsetPageFields, pageArgs, workspaceOf, type OffsetPage } from './asset-queries.ts';
 import { LibraryRef } from './library.ts';
 
 /**
@@ -110,19 +110,22 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const nameDescription = `Trimmed; must not be blank; at most ${maxLibraryNameLength} characters.`;
+const nameRules = rules({ minLength: 1, maxLength: maxLibraryNameLength });
+
 const CreateLibraryInput = builder.inputType('CreateLibraryInput', {
   description: 'Errors name the input field at fault in `extensions.field`.',
   fields: (t) => ({
-    name: t.string({ required: true, description: `Trimmed; must not be blank; at most ${maxLibraryNameLength} characters.` }),
-    description: t.string({ required: false }),
+    name: t.string({ required: true, description: nameDescription, extensions: nameRules }),
+    description: t.string({ required: false, extensions: rules({ maxLength: maxLibraryDescriptionLength }, 'multiline') }),
   }),
 });
 
 const UpdateLibraryInput = builder.inputType('UpdateLibraryInput', {
   description: 'A partial update: absent fields keep their value, null clears it. The slug stays as it was.',
   fields: (t) => ({
-    name: t.string({ required: false, description: `Trimmed; must not be blank; at most ${maxLibraryNameLength} characters.` }),
-    description: t.string({ required: false }),
+    name: t.string({ required: false, description: nameDescription, extensions: nameRules }),
+    description: t.string({ required: false, extensions: rules({ maxLength: maxLibraryDescriptionLength }, 'multiline') }),
   }),
 });
 
@@ -133,7 +136,7 @@ builder.mutationFields((t) => ({
     authScopes: scopeRule('Mutation', 'createLibrary'),
     args: {
       input: t.arg({ type: CreateLibraryInput, required: true }),
-      idempotencyKey: t.arg.string({ required: false, description: idempotencyKeyDescription('library') }),
+      idempotencyKey: idempotencyKeyArg(t.arg, 'library'),
     },
     resolve: (query, _root, args, ctx) => createLibrary(ctx.db, workspaceOf(ctx), args.input, query, args.idempotencyKey),
   }),

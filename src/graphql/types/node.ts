@@ -12,7 +12,7 @@ import { assetTypeNameOf } from './asset-types.ts';
 /**
  * Relay's Global Object Identification. An id is the object's UUID, the same the REST API
  * shows: UUIDs are unique across assets and libraries, so a client can key its cache by `id`
- * alone and `node(id)` needs no type inside the id (./node-queries.ts).
+ * alone and `node(id)` needs no type inside the id (the query fields below).
  */
 export const NodeInterface = builder.interfaceRef<{ id: string }>('Node').implement({
   description: 'An object with a globally unique id (its UUID).',

@@ -1,0 +1,96 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { engineOf } from '../db/database.ts';
+import { notifyChannel, wireEvents } from '../domain/events.ts';
+import { redisErrors } from '../metrics.ts';
+
+/**
+ * How a commit in one gateway process wakes the readers of the event log (the subscriptions' hub, the webhooks' hand-out) of all of them. Only a wake-up
+ * travels: the events themselves are read from the table, so a lost wake-up delays an event by
+ * the hub's poll at most, and never loses it.
+ *
+ * - `REDIS_URL` set: a message on `${REDIS_KEY_PREFIX}events` after each commit (Redis pub/sub).
+ * - PostgreSQL without Redis: the triggers' `pg_notify`, sent by the server at commit, heard on
+ *   one LISTEN connection per process. (With Redis the notifications are sent too, and nobody listens.)
+ * - Embedded PGlite: one process holds the database, so the commit wakes this process's hub
+ *   directly (PGlite's own LISTEN/NOTIFY would only say the same thing within the process).
+ */
+export async function startWakeups(db: Db, config: Config, wake: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+  const engine = engineOf(db);
+  if (config.redisUrl) {
+    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+    const publisher = new Redis(config.redisUrl, options);
+    const subscriber = new Redis(config.redisUrl, options);
+    const channel = `${config.redisKeyPrefix}events`;
+    const failed = (error: Error) => {
+      redisErrors.inc();
+      onError(error);
+    };
+    publisher.on('error', failed);
+    subscriber.on('error', failed);
+    // On every (re)connection: subscribe, and read what a lost message may have announced.
+    subscriber.on('ready', () => {
+      void subscriber.subscribe(channel).catch(failed);
+      wake();
+    });
+    subscriber.on('message', () => wake());
+    wireEvents(db, () => {
+      wake();
+      void publisher.publish(channel, '1').catch(failed);
+    });
+    return async () => {
+      await Promise.all([publisher.quit(), subscriber.quit()].map((closing) => closing.catch(() => {})));
+    };
+  }
+  if (engine?.kind === 'postgres' && engine.databaseUrl) {
+    const url = engine.databaseUrl;
+    let client: pg.Client | null = null;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async () => {
+      const next = new pg.Client({ connectionString: url });
+      next.on('notification', () => wake());
+      next.on('error', (error) => {
+        onError(error);
+        reconnect();
+      });
+      next.on('end', reconnect);
+      client = next;
+      await next.connect();
+      await next.query(`LISTEN ${notifyChannel}`);
+      // Events committed while no connection listened.
+      wake();
+    };
+    function reconnect() {
+      if (stopped || retry) return;
+      const old = client;
+      client = null;
+      old?.removeAllListeners('end');
+      void old?.end().catch(() => {});
+      retry = setTimeout(() => {
+        retry = undefined;
+        connect().catch((error) => {
+          onError(error);
+          reconnect();
+        });
+      }, 1000);
+      retry.unref();
+    }
+    wireEvents(db, wake);
+    await connect().catch((error) => {
+      onError(error);
+      reconnect();
+    });
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      const last = client as pg.Client | null;
+      last?.removeAllListeners('end');
+      await last?.end().catch(() => {});
+    };
+  }
+  wireEvents(db, wake);
+  return async () => {};
+}
