@@ -17,6 +17,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling: the principal of a valid API key, or null. Set before the body is read. */
     principal: Principal | null;
+    /**
+     * Counts a keyless request that a route refused for a check of its own (a signed URL's
+     * signature) against its IP's budget of keyless calls. False once it has answered 429.
+     */
+    spendKeylessBudget(reply: FastifyReply): Promise<boolean>;
   }
 }
 
@@ -27,9 +32,9 @@ const redisConnectWaitMs = 3000;
 const bucketOf = Symbol('rateLimitBucket');
 /**
  * A signed URL of an asset's bytes (src/domain/files/signing.ts): a page of `<img>` fetches many at
- * once with no key, so they count per IP in a bucket of their own, at the per-key rate. A signature
- * is checked by its route (one HMAC; a forged one is 403 at once), so a forger gains nothing here
- * that the per-IP budget guarded.
+ * once with no key, so they count per IP in a bucket of their own, at the per-key rate. The route
+ * checks the signature before it reads anything, and counts a failed one against the IP's keyless
+ * budget too (spendKeylessBudget), so a forged `sig` gains no tries over none.
  */
 const signedAssetUrl = /^\/api\/v1\/assets\/[^/?]+\/(image|download|thumbnail)\?(.*&)?sig=/;
 type BucketedRequest = FastifyRequest & { [bucketOf]?: string };
@@ -80,6 +85,10 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
     sendHttpError(req, reply, 429, `Rate limit of ${state.max} requests per minute exceeded; retry in ${state.ttlInSeconds} s`);
     return false;
   }
+
+  app.decorateRequest('spendKeylessBudget', function (this: FastifyRequest, reply: FastifyReply) {
+    return withinLimit(this, reply, `ip:${this.ip}`);
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'OPTIONS' || openPaths.test(req.url)) return;

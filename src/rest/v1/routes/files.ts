@@ -235,9 +235,10 @@ function serveImage(deps: RestDeps) {
         if (error instanceof ValidationError) return sendError(reply, 400, error.message, toRestName(error.field));
         throw error;
       }
+      const signature = await checkSignature(req, reply, deps, { path: imagePath(assetId), query: renditionQuery(params) });
+      if (signature === 'answered') return reply;
       const source = await findRenditionSource(db, assetId);
-      const signature = { path: imagePath(assetId), query: renditionQuery(params), publicWithoutKey: false };
-      if (!(await mayServe(req, reply, run, deps, source && { id: assetId, isPublic: source.isPublic }, signature))) return reply;
+      if (!(await mayServe(req, reply, run, signature, source && { id: assetId, isPublic: source.isPublic }, false))) return reply;
       try {
         checkSource(source!, params);
       } catch (error) {
@@ -247,10 +248,9 @@ function serveImage(deps: RestDeps) {
       const auto = params.format === 'auto';
       const format = auto ? negotiateFormat(req.headers.accept, source!.mimeType!) : (params.format as OutputFormat);
       const rendition = renditionOf(source!.upload!.checksumSha256, params, format);
-      const signed = req.query && (req.query as { sig?: string }).sig !== undefined;
       reply
         .header('etag', rendition.etag)
-        .header('cache-control', signed || source!.isPublic ? 'public, max-age=31536000, immutable' : 'private, no-cache')
+        .header('cache-control', signature === 'valid' || source!.isPublic ? 'public, max-age=31536000, immutable' : 'private, no-cache')
         .header('x-content-type-options', 'nosniff');
       if (auto) reply.header('vary', 'Accept');
       if (ifNoneMatch(req.headers['if-none-match'], rendition.etag)) return reply.status(304).send();
@@ -307,45 +307,58 @@ function endingWithForm(file: Readable, form: Form): Readable {
   return pipeline(file, whole, () => {});
 }
 
+/** What a request's signature (`exp` and `sig`) says, before anything is read from the database. */
+type SignatureCheck = 'unsigned' | 'valid' | 'answered';
+
+/**
+ * A signed URL's `exp` and `sig`, checked first (one HMAC, no database read). A malformed one is
+ * 400 naming it; a tampered, expired or foreign one 403. Such a failure without a key is counted
+ * against the IP's budget of keyless calls (src/http/access.ts), so a forged `sig` buys no more
+ * tries than no `sig`.
+ */
+async function checkSignature(req: FastifyRequest, reply: FastifyReply, { files }: RestDeps, signed: { path: string; query: string }): Promise<SignatureCheck> {
+  const { exp, sig } = req.query as { exp?: unknown; sig?: unknown };
+  if (exp === undefined && sig === undefined) return 'unsigned';
+  let verdict: ReturnType<UrlSigner['verify']>;
+  let failure: [400 | 403, string, string?];
+  try {
+    verdict = files.signing.signer!.verify(signed.path, signed.query, exp, sig);
+    if (verdict === 'valid') return 'valid';
+    failure = [403, verdict === 'expired' ? 'This signed URL has expired' : 'This signed URL is not valid: its signature does not match'];
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    failure = [400, error.message, error.field];
+  }
+  if (!req.principal && !(await req.spendKeylessBudget(reply))) return 'answered';
+  sendError(reply, ...failure);
+  return 'answered';
+}
+
 /**
  * Who may have an asset's bytes (its file, thumbnail or a rendition), decided once for the three
- * routes. A signed URL (`exp` and `sig`, minted by GraphQL) is enough until it expires, for any
- * asset, with or without a key; a tampered, expired or foreign one is 403. Without one: a public
- * asset's file and thumbnail to anyone (not its renditions: signing is what keeps anyone from
- * making the server render at will); otherwise the key that GraphQL's `asset` field shows the
- * asset to (the route's operation: its scope, workspace and deletion rules), else 401 without a
- * key, 403 without the scope, 404 for anything the key cannot see. False when it has answered.
+ * routes, after checkSignature. A valid signed URL (minted by GraphQL) is enough until it expires,
+ * for any asset, with or without a key. Without one: a public asset's file and thumbnail to anyone
+ * (not its renditions: signing is what keeps anyone from making the server render at will);
+ * otherwise the key that GraphQL's `asset` field shows the asset to (the route's operation: its
+ * scope, workspace and deletion rules), else 401 without a key, 403 without the scope, 404 for
+ * anything the key cannot see. False when it has answered.
  */
 async function mayServe(
   req: FastifyRequest,
   reply: FastifyReply,
   run: RunOperation,
-  { files }: RestDeps,
+  signature: Exclude<SignatureCheck, 'answered'>,
   asset: { id: string; isPublic: boolean } | null,
-  signed: { path: string; query: string; publicWithoutKey: boolean },
+  publicWithoutKey: boolean,
 ): Promise<boolean> {
-  const refuse = (status: 401 | 403 | 404, message: string) => {
+  const refuse = (status: 401 | 404, message: string) => {
     sendError(reply, status, message);
     return false;
   };
-  const { exp, sig } = req.query as { exp?: unknown; sig?: unknown };
-  if (exp !== undefined || sig !== undefined) {
-    let verdict: ReturnType<UrlSigner['verify']>;
-    try {
-      verdict = files.signing.signer!.verify(signed.path, signed.query, exp, sig);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      sendError(reply, 400, error.message, error.field);
-      return false;
-    }
-    if (verdict === 'expired') return refuse(403, 'This signed URL has expired');
-    if (verdict === 'invalid') return refuse(403, 'This signed URL is not valid: its signature does not match');
-    if (!asset) return refuse(404, 'Asset not found');
-    return true;
-  }
+  if (signature === 'valid') return asset ? true : refuse(404, 'Asset not found');
   // A key that is sent must be valid, even for a public asset.
   if (req.headers.authorization && !req.principal) return refuse(401, unauthenticatedMessage);
-  if (asset?.isPublic && signed.publicWithoutKey) return true;
+  if (asset?.isPublic && publicWithoutKey) return true;
   if (!req.principal) return refuse(401, unauthenticatedMessage);
   const result = await run(req, { id: asset?.id ?? (req.params as { asset_id: string }).asset_id });
   if (result.errors?.length) {
@@ -365,9 +378,10 @@ function serveFile(deps: RestDeps, kind: DownloadKind) {
   return (run: RunOperation) =>
     async function serve(req: FastifyRequest, reply: FastifyReply) {
       const { asset_id: assetId } = req.params as { asset_id: string };
+      const signature = await checkSignature(req, reply, deps, { path: downloadPath(assetId, kind), query: '' });
+      if (signature === 'answered') return reply;
       const stored = await findStoredFile(db, files, assetId, kind);
-      const signature = { path: downloadPath(assetId, kind), query: '', publicWithoutKey: true };
-      if (!(await mayServe(req, reply, run, deps, stored && { id: assetId, isPublic: stored.isPublic }, signature))) return reply;
+      if (!(await mayServe(req, reply, run, signature, stored && { id: assetId, isPublic: stored.isPublic }, true))) return reply;
       const { download } = stored!;
       if (!download) return sendError(reply, 404, `This asset has no ${kind}`);
       const isPublic = stored!.isPublic;
