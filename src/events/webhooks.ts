@@ -71,13 +71,24 @@ export async function startWebhooks(db: Db, config: Config, log: Log): Promise<W
   });
   boss.on('error', (error) => log.error(error, 'webhook queue error'));
   await boss.start();
-  await boss.createQueue(deliverQueue, {
+  const queueOptions = {
     name: deliverQueue,
     retryLimit: config.webhookRetryLimit,
     retryDelay: config.webhookRetryDelaySeconds,
     retryBackoff: true,
     expireInSeconds: jobExpirySeconds,
-  });
+  };
+  // pg-boss 10's create_queue deadlocks when two processes create the queue at once (one's INSERT
+  // … ON CONFLICT waits on the other's row while the other alters the queue table). PostgreSQL
+  // aborts one; that one tries again and finds the queue made.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await boss.createQueue(deliverQueue, queueOptions);
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt === 3) throw error;
+    }
+  }
   // The hand-out starts at the events of now, the first time webhooks run on this database.
   await db.$executeRaw`INSERT INTO webhook_cursor (id, last_event_id) SELECT true, COALESCE(MAX(id), 0) FROM events ON CONFLICT (id) DO NOTHING`;
 
