@@ -60,6 +60,7 @@ export interface Config {
   uploadTtlHours: number;
   /** Events of the event log are kept this many hours (resuming subscriptions, webhook retries), then pruned. */
   eventRetentionHours: number;
+  eventsPollMs: number;
   /** Most subscriptions one API key may hold open on one process. */
   subscriptionsPerKey: number;
   /** Most subscriptions one process serves (SSE and WebSocket together). */
@@ -306,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlUploadLimitBytes: read.int('GRAPHQL_UPLOAD_LIMIT_BYTES', 10 * 1024 * 1024),
     uploadTtlHours: read.int('UPLOAD_TTL_HOURS', 24),
     eventRetentionHours: read.int('EVENT_RETENTION_HOURS', 72, 1),
+    eventsPollMs: read.ms('EVENTS_POLL_MS', 5000),
     subscriptionsPerKey: read.int('SUBSCRIPTIONS_PER_KEY', 20, 1),
     subscriptionsPerProcess: read.int('SUBSCRIPTIONS_PER_PROCESS', 2000, 1),
     webhookAllowPrivateNetworks: read.boolean('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),

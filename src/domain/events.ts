@@ -37,7 +37,7 @@ export function wireEvents(db: Db, committed: () => void) {
   wiring.set(db, committed);
 }
 
-/** The channel the triggers NOTIFY on. */
+/** The channel gateways NOTIFY on after a commit that recorded events (./../events/wakeups.ts). */
 export const notifyChannel = 'agw_events';
 
 /** Says that a write of `db` committed events: this process's readers look now, and (with Redis) the other processes'. Answers `value`. */

@@ -26,6 +26,8 @@ export interface HubLimits {
   perProcess: number;
   /** How often the keys of open subscriptions are checked again (revoked or expired keys end theirs). */
   keyCheckMs: number;
+  /** The safety net: while subscriptions are open, the table is read at least this often, whatever the wake-ups did. */
+  pollMs: number;
 }
 
 /** A subscription refused by the limits. */
@@ -34,8 +36,6 @@ export class SubscriptionLimitError extends Error {
 }
 
 const batchSize = 500;
-/** The safety net: while subscriptions are open, the table is read at least this often, whatever the wake-ups did. */
-const pollMs = 5000;
 /** A subscription whose client reads slower than events arrive, this many behind, is ended (it may resume with `after`). */
 const maxQueued = 10_000;
 
@@ -64,7 +64,7 @@ export class EventHub {
   ) {
     hubs.set(db, this);
     keyRevocations.on('revoked', this.onRevoked);
-    this.timers.push(setInterval(() => this.wake(), pollMs).unref());
+    this.timers.push(setInterval(() => this.wake(), limits.pollMs).unref());
     this.timers.push(setInterval(() => void this.checkKeys().catch(onError), Math.max(250, limits.keyCheckMs)).unref());
   }
 

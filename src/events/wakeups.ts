@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../config.ts';
@@ -12,8 +13,10 @@ import { redisErrors } from '../metrics.ts';
  * the hub's poll at most, and never loses it.
  *
  * - `REDIS_URL` set: a message on `${REDIS_KEY_PREFIX}events` after each commit (Redis pub/sub).
- * - PostgreSQL without Redis: the triggers' `pg_notify`, sent by the server at commit, heard on
- *   one LISTEN connection per process. (With Redis the notifications are sent too, and nobody listens.)
+ * - PostgreSQL without Redis: a `NOTIFY` after each commit, sent and heard on one LISTEN
+ *   connection per process. Sent after the commit, not in it (a NOTIFY in a transaction would take
+ *   a database-wide lock at its commit, making writes commit one at a time); the commits that
+ *   come while one is in flight share the next one. With Redis, no NOTIFY is sent at all.
  * - Embedded PGlite: one process holds the database, so the commit wakes this process's hub
  *   directly (PGlite's own LISTEN/NOTIFY would only say the same thing within the process).
  */
@@ -49,9 +52,32 @@ export async function startWakeups(db: Db, config: Config, wake: () => void, onE
     let client: pg.Client | null = null;
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
+    const self = randomUUID();
+    let announcing = false;
+    let announceAgain = false;
+    const announce = () => {
+      if (announcing) {
+        announceAgain = true;
+        return;
+      }
+      // Not connected: the other processes find the events by their poll.
+      if (!client) return;
+      announcing = true;
+      client
+        .query('SELECT pg_notify($1, $2)', [notifyChannel, self])
+        .catch(onError)
+        .finally(() => {
+          announcing = false;
+          if (announceAgain) {
+            announceAgain = false;
+            announce();
+          }
+        });
+    };
     const connect = async () => {
       const next = new pg.Client({ connectionString: url });
-      next.on('notification', () => wake());
+      // This process's own commits woke it already.
+      next.on('notification', (message) => message.payload !== self && wake());
       next.on('error', (error) => {
         onError(error);
         reconnect();
@@ -78,7 +104,10 @@ export async function startWakeups(db: Db, config: Config, wake: () => void, onE
       }, 1000);
       retry.unref();
     }
-    wireEvents(db, wake);
+    wireEvents(db, () => {
+      wake();
+      announce();
+    });
     await connect().catch((error) => {
       onError(error);
       reconnect();

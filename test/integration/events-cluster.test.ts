@@ -31,7 +31,9 @@ describe.runIf(onServer)('events across gateway processes', () => {
   async function startGateway(env: Record<string, string>): Promise<string> {
     const dataDir = await mkdtemp(join(tmpdir(), 'ag-events-'));
     const port = await freePort();
-    const child = startTs('src/index.ts', [], { DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '0', ...env });
+    // No poll within the test's time: only a wake-up from the other process delivers an event.
+    const noPoll = { EVENTS_POLL_MS: '600000' };
+    const child = startTs('src/index.ts', [], { DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '0', ...noPoll, ...env });
     const exit = finished(child);
     cleanups.push(async () => {
       child.kill('SIGKILL');
