@@ -82,17 +82,22 @@ export function parseRenditionQuery(query: Record<string, unknown>): RenditionPa
   );
 }
 
+/** The integer parameters' ranges, in JSON Schema's words: the REST query schema and GraphQL's input rules read them too. */
+export const renditionRanges = {
+  width: { minimum: 1, maximum: maxSide },
+  height: { minimum: 1, maximum: maxSide },
+  quality: { minimum: 1, maximum: 100 },
+  page: { minimum: 1, maximum: 100_000 },
+} as const;
+
 /** The ranges every face checks (a refusal names the parameter as the face spells it). */
 export function checkRendition(params: RenditionParams, nameOf: (name: ParamName) => string): RenditionParams {
-  const range = (name: ParamName, value: number | undefined, min: number, max: number) => {
-    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
-      throw new ValidationError(nameOf(name), `${nameOf(name)} must be an integer from ${min} to ${max}`);
+  for (const [name, { minimum, maximum }] of Object.entries(renditionRanges) as [keyof typeof renditionRanges, { minimum: number; maximum: number }][]) {
+    const value = params[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= minimum && value <= maximum)) {
+      throw new ValidationError(nameOf(name), `${nameOf(name)} must be an integer from ${minimum} to ${maximum}`);
     }
-  };
-  range('width', params.width, 1, maxSide);
-  range('height', params.height, 1, maxSide);
-  range('quality', params.quality, 1, 100);
-  range('page', params.page, 1, 100_000);
+  }
   return params;
 }
 
@@ -164,9 +169,14 @@ export function checkSource(source: RenditionSource, params: RenditionParams, na
     throw new ValidationError('assetType', `Only image and pdf assets have renditions; this one is ${source.assetType}`);
   }
   if (!source.upload || !source.mimeType) throw new ValidationError('assetType', 'This asset has no file to render');
-  if (source.assetType === 'image' && params.page !== 1) throw new ValidationError(nameOf('page'), 'An image has one page: page must be 1');
-  if (source.assetType === 'pdf' && source.pageCount !== null && params.page > source.pageCount) {
-    throw new ValidationError(nameOf('page'), `page must be from 1 to ${source.pageCount}, the PDF's pages`);
+  checkPage(source, params, nameOf);
+}
+
+/** The page asked for exists: an image has one, a PDF its pageCount. GraphQL checks it too, so as not to mint a URL that could only answer 400. */
+export function checkPage(asset: { assetType: string; pageCount: number | null }, params: RenditionParams, nameOf: (name: 'page') => string) {
+  if (asset.assetType === 'image' && params.page !== 1) throw new ValidationError(nameOf('page'), 'An image has one page: page must be 1');
+  if (asset.assetType === 'pdf' && asset.pageCount !== null && params.page > asset.pageCount) {
+    throw new ValidationError(nameOf('page'), `page must be from 1 to ${asset.pageCount}, the PDF's pages`);
   }
 }
 

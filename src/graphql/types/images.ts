@@ -1,4 +1,5 @@
 import {
+  checkPage,
   checkRendition,
   defaultFit,
   defaultFormat,
@@ -8,6 +9,7 @@ import {
   outputFormats,
   type RenditionParams,
   renditionQuery,
+  renditionRanges,
 } from '../../domain/files/renditions.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
@@ -36,16 +38,16 @@ const ImageFormatEnum = builder.enumType('ImageFormat', {
 const ImageTransformInput = builder.inputType('ImageTransformInput', {
   description: `A rendition: a size (either side alone keeps the aspect ratio; without either, the source's size up to ${maxSide} px), a fit, a format, a quality and, for a PDF, a page.`,
   fields: (t) => ({
-    width: t.int({ required: false, extensions: rules({ minimum: 1, maximum: maxSide }) }),
-    height: t.int({ required: false, extensions: rules({ minimum: 1, maximum: maxSide }) }),
+    width: t.int({ required: false, extensions: rules(renditionRanges.width) }),
+    height: t.int({ required: false, extensions: rules(renditionRanges.height) }),
     fit: t.field({ type: ImageFitEnum, required: false, description: `Default ${defaultFit.toUpperCase()}.` }),
     format: t.field({ type: ImageFormatEnum, required: false, description: `Default ${defaultFormat.toUpperCase()}.` }),
     quality: t.int({
       required: false,
       description: 'Encoder quality 1-100 (defaults: WebP 80, AVIF 55, JPEG 80).',
-      extensions: rules({ minimum: 1, maximum: 100 }),
+      extensions: rules(renditionRanges.quality),
     }),
-    page: t.int({ required: false, description: "A PDF's page (default 1).", extensions: rules({ minimum: 1 }) }),
+    page: t.int({ required: false, description: "A PDF's page (default 1).", extensions: rules(renditionRanges.page) }),
   }),
 });
 
@@ -78,12 +80,10 @@ function renditionUrl(ctx: Context, assetId: string, params: RenditionParams, ex
   return signedPath(ctx, imagePath(assetId), renditionQuery(params), expiresIn);
 }
 
-/** The page asked for exists (an image has one), as the route checks it: a URL that could only answer 400 is not minted. */
-function checkPage(asset: { assetType: string; pageCount: number | null }, params: RenditionParams): RenditionParams {
-  if (asset.assetType === 'image' && params.page !== 1) throw new ValidationError('transform.page', 'An image has one page: page must be 1');
-  if (asset.pageCount !== null && params.page > asset.pageCount) {
-    throw new ValidationError('transform.page', `page must be from 1 to ${asset.pageCount}, the PDF's pages`);
-  }
+/** The rendition's parameters, its page checked against the asset's (the route's rule): a URL that could only answer 400 is not minted. */
+function checkedParams(asset: { assetType: string; pageCount: number | null }, transform: Transform | null | undefined): RenditionParams {
+  const params = paramsOf(transform);
+  checkPage(asset, params, () => 'transform.page');
   return params;
 }
 
@@ -95,21 +95,21 @@ for (const ref of [fileAssetRefs.image, fileAssetRefs.pdf]) {
         'A signed URL of a rendition (GET /api/v1/assets/{id}/image), relative to this server; it works without a key until it expires. Null without a file.',
       args: { transform: t.arg({ type: ImageTransformInput, required: false }), expiresIn: t.arg.int(expiresInOptions) },
       select: { filePath: true, pageCount: true },
-      resolve: (asset, args, ctx) => (asset.filePath ? renditionUrl(ctx, asset.id, checkPage(asset, paramsOf(args.transform)), args.expiresIn) : null),
+      resolve: (asset, args, ctx) => (asset.filePath ? renditionUrl(ctx, asset.id, checkedParams(asset, args.transform), args.expiresIn) : null),
     }),
     srcSet: t.string({
       nullable: true,
       description:
         'A ready `srcset`: a signed rendition URL per width, `URL 320w, URL 640w` (the transform’s height is ignored: each width keeps the aspect ratio). Null without a file.',
       args: {
-        widths: t.arg.intList({ required: true, extensions: rules({ minItems: 1, maxItems: maxSrcSetWidths, items: { minimum: 1, maximum: maxSide } }) }),
+        widths: t.arg.intList({ required: true, extensions: rules({ minItems: 1, maxItems: maxSrcSetWidths, items: renditionRanges.width }) }),
         transform: t.arg({ type: ImageTransformInput, required: false }),
         expiresIn: t.arg.int(expiresInOptions),
       },
       select: { filePath: true, pageCount: true },
       resolve: (asset, args, ctx) => {
         if (!asset.filePath) return null;
-        checkPage(asset, paramsOf(args.transform));
+        checkedParams(asset, args.transform);
         if (args.widths.length === 0 || args.widths.length > maxSrcSetWidths)
           throw new ValidationError('widths', `widths must hold 1 to ${maxSrcSetWidths} widths`);
         return args.widths.map((width) => `${renditionUrl(ctx, asset.id, paramsOf(args.transform, width), args.expiresIn)} ${width}w`).join(', ');

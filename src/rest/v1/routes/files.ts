@@ -14,11 +14,11 @@ import {
   fits,
   imagePath,
   maxSide,
+  renditionRanges,
   negotiateFormat,
   type OutputFormat,
   outputFormats,
   parseRenditionQuery,
-  type RenditionParams,
   RenditionsBusyError,
   RenditionTimeoutError,
   renditionOf,
@@ -27,7 +27,6 @@ import {
   serveRendition,
 } from '../../../domain/files/renditions.ts';
 import { describeInternalError, unauthenticatedMessage } from '../../../graphql/errors.ts';
-import { toRestName } from '../naming.ts';
 import { errorResponse, sendError, sendGraphQLError, storeUnavailable } from '../errors.ts';
 import { representation } from '../representations.ts';
 import { one, sendAnswer, type RestDeps, type RestRoute, type RunOperation } from '../route-table.ts';
@@ -135,7 +134,7 @@ export function fileRoutes(deps: RestDeps): RestRoute[] {
             if (error instanceof TimeoutError) throw error;
             return undefined;
           });
-          if (!part || part.fieldname !== 'file') return sendError(reply, 400, 'A file part named file is required', 'file');
+          if (part?.fieldname !== 'file') return sendError(reply, 400, 'A file part named file is required', 'file');
           const result = await run(req, { file: { name: part.filename, stream: () => endingWithForm(part.file, form) } });
           // A refused upload (no scope) never read the file: drop the rest of the body.
           if (!part.file.readableEnded) part.file.resume();
@@ -163,8 +162,8 @@ const renditionQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    w: { type: 'integer', minimum: 1, maximum: maxSide, description: 'Width in pixels; alone, the height keeps the aspect ratio.' },
-    h: { type: 'integer', minimum: 1, maximum: maxSide, description: 'Height in pixels; alone, the width keeps the aspect ratio.' },
+    w: { type: 'integer', ...renditionRanges.width, description: 'Width in pixels; alone, the height keeps the aspect ratio.' },
+    h: { type: 'integer', ...renditionRanges.height, description: 'Height in pixels; alone, the width keeps the aspect ratio.' },
     fit: { type: 'string', enum: [...fits], default: defaultFit, description: "How the picture fits a box of w × h (sharp's fits)." },
     format: {
       type: 'string',
@@ -172,8 +171,8 @@ const renditionQuerySchema = {
       default: defaultFormat,
       description: '`auto`: AVIF or WebP when Accept names it, else JPEG (PNG for a source that may be transparent); answered with `Vary: Accept`.',
     },
-    q: { type: 'integer', minimum: 1, maximum: 100, description: 'Encoder quality (defaults: WebP 80, AVIF 55, JPEG 80; PNG is lossless).' },
-    page: { type: 'integer', minimum: 1, default: 1, description: "A PDF's page." },
+    q: { type: 'integer', ...renditionRanges.quality, description: 'Encoder quality (defaults: WebP 80, AVIF 55, JPEG 80; PNG is lossless).' },
+    page: { type: 'integer', ...renditionRanges.page, default: 1, description: "A PDF's page." },
     enlarge: { type: 'string', enum: ['true', 'false'], default: 'false', description: 'Make an image larger than its source (never without it).' },
     ...signatureQuery,
   },
@@ -228,23 +227,13 @@ function serveImage(deps: RestDeps) {
   return (run: RunOperation) =>
     async function serve(req: FastifyRequest, reply: FastifyReply) {
       const { asset_id: assetId } = req.params as { asset_id: string };
-      let params: RenditionParams;
-      try {
-        params = parseRenditionQuery(req.query as Record<string, unknown>);
-      } catch (error) {
-        if (error instanceof ValidationError) return sendError(reply, 400, error.message, toRestName(error.field));
-        throw error;
-      }
+      // A ValidationError (a parameter, the asset's type or page) is the REST error handler's 400, naming the field.
+      const params = parseRenditionQuery(req.query as Record<string, unknown>);
       const signature = await checkSignature(req, reply, deps, { path: imagePath(assetId), query: renditionQuery(params) });
       if (signature === 'answered') return reply;
       const source = await findRenditionSource(db, assetId);
       if (!(await mayServe(req, reply, run, signature, source && { id: assetId, isPublic: source.isPublic }, false))) return reply;
-      try {
-        checkSource(source!, params);
-      } catch (error) {
-        if (error instanceof ValidationError) return sendError(reply, 400, error.message, toRestName(error.field));
-        throw error;
-      }
+      checkSource(source!, params);
       const auto = params.format === 'auto';
       const format = auto ? negotiateFormat(req.headers.accept, source!.mimeType!) : (params.format as OutputFormat);
       const rendition = renditionOf(source!.upload!.checksumSha256, params, format);
@@ -258,7 +247,6 @@ function serveImage(deps: RestDeps) {
       try {
         served = await serveRendition(files, source!, params, rendition);
       } catch (error) {
-        if (error instanceof ValidationError) return sendError(reply, 400, error.message, toRestName(error.field));
         if (error instanceof RenditionsBusyError) return sendError(reply.header('retry-after', '1'), 503, error.message);
         if (error instanceof RenditionTimeoutError) return sendError(reply.header('retry-after', '5'), 503, error.message);
         throw error;
