@@ -35,7 +35,7 @@ const AssetEvent = builder.objectRef<StoredEvent>('AssetEvent').implement({
 const AssetEventFilter = builder.inputType('AssetEventFilter', {
   description: 'Which events to receive; every condition given must hold. Nothing given: every asset event of your workspace.',
   fields: (t) => ({
-    types: t.stringList({ required: false, description: `Event types (${assetEventTypes.join(', ')}); none: all.`, extensions: rules({ maxLength: 50 }) }),
+    types: t.stringList({ required: false, description: `Event types (${assetEventTypes.join(', ')}); none: all.`, extensions: rules({ items: { maxLength: 50 } }) }),
     libraryId: t.id({ required: false, description: "Only assets in this library (after the change; a library's id)." }),
     assetIds: t.idList({ required: false, description: 'Only these assets (a collection for collection.items_changed).' }),
   }),
