@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import { ValidationError } from './errors.ts';
 import { claimPeriod } from './periodic.ts';
 
 /**
@@ -28,6 +29,13 @@ export const eventTypes = [
 export type EventType = (typeof eventTypes)[number];
 /** The types an asset subscription sees: a collection is an asset. */
 export const assetEventTypes = eventTypes.filter((type) => type.startsWith('asset.') || type.startsWith('collection.'));
+
+/** The event types a client named (a subscription's filter, a webhook's), each one of `allowed`, without repeats; else a ValidationError naming `field`. */
+export function checkEventTypes(types: readonly string[], allowed: readonly EventType[], field: string): EventType[] {
+  const unknown = types.find((type) => !(allowed as readonly string[]).includes(type));
+  if (unknown) throw new ValidationError(field, `Unknown event type ${unknown}; the types are ${allowed.join(', ')}`);
+  return [...new Set(types)] as EventType[];
+}
 
 /** What wakes this process's readers of the log after a commit (src/events/wakeups.ts). */
 const wiring = new WeakMap<Db, () => void>();

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Db } from '../db/client.ts';
 import { NotFoundError, ValidationError } from './errors.ts';
-import { eventTypes } from './events.ts';
+import { checkEventTypes, eventTypes } from './events.ts';
 import { isUuid } from './ids.ts';
 
 /**
@@ -70,13 +70,6 @@ export async function checkWebhookUrl(value: string, allowPrivate: boolean): Pro
   return url;
 }
 
-function checkEventTypes(events: readonly string[] | null | undefined): string[] {
-  const list = [...new Set(events ?? [])];
-  const unknown = list.find((type) => !(eventTypes as readonly string[]).includes(type));
-  if (unknown) throw new ValidationError('events', `Unknown event type ${unknown}; the types are ${eventTypes.join(', ')}`);
-  return list;
-}
-
 /** A new signing secret as Standard Webhooks writes it: `whsec_` + base64 of 24 random bytes. */
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
@@ -99,7 +92,7 @@ export async function createWebhook(
   available: () => void,
 ) {
   const url = await checkWebhookUrl(input.url, allowPrivate);
-  const events = checkEventTypes(input.events);
+  const events = checkEventTypes(input.events ?? [], eventTypes, 'events');
   available();
   if ((await db.webhookEndpoint.count({ where: { workspaceId } })) >= maxWebhooksPerWorkspace) {
     throw new ValidationError('url', `A workspace has at most ${maxWebhooksPerWorkspace} webhooks`);

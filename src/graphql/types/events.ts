@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { scopeRule } from '../../auth/scopes.ts';
 import { visibleAssets } from '../../domain/assets.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { assetEventTypes, type EventType, type StoredEvent } from '../../domain/events.ts';
+import { assetEventTypes, checkEventTypes, type StoredEvent } from '../../domain/events.ts';
 import { isUuid } from '../../domain/ids.ts';
 import { eventHubOf, SubscriptionLimitError } from '../../events/hub.ts';
 import { builder } from '../builder.ts';
@@ -35,7 +35,11 @@ const AssetEvent = builder.objectRef<StoredEvent>('AssetEvent').implement({
 const AssetEventFilter = builder.inputType('AssetEventFilter', {
   description: 'Which events to receive; every condition given must hold. Nothing given: every asset event of your workspace.',
   fields: (t) => ({
-    types: t.stringList({ required: false, description: `Event types (${assetEventTypes.join(', ')}); none: all.`, extensions: rules({ items: { maxLength: 50 } }) }),
+    types: t.stringList({
+      required: false,
+      description: `Event types (${assetEventTypes.join(', ')}); none: all.`,
+      extensions: rules({ items: { maxLength: 50 } }),
+    }),
     libraryId: t.id({ required: false, description: "Only assets in this library (after the change; a library's id)." }),
     assetIds: t.idList({ required: false, description: 'Only these assets (a collection for collection.items_changed).' }),
   }),
@@ -63,9 +67,7 @@ builder.subscriptionField('assetEvents', (t) =>
       after: t.arg.id({ description: 'Resume after this event id. Over SSE, a Last-Event-ID header does the same.' }),
     },
     subscribe: async (_root, args, ctx) => {
-      const types = args.filter?.types ?? null;
-      const unknown = types?.find((type) => !(assetEventTypes as readonly string[]).includes(type));
-      if (unknown) throw new ValidationError('types', `Unknown event type ${unknown}; asset events are ${assetEventTypes.join(', ')}`);
+      const types = args.filter?.types ? checkEventTypes(args.filter.types, assetEventTypes, 'types') : null;
       const libraryId = args.filter?.libraryId ?? null;
       if (libraryId && !isUuid(libraryId)) throw new ValidationError('libraryId', 'Library ID must be a UUID');
       const assetIds = args.filter?.assetIds ?? null;
@@ -75,7 +77,7 @@ builder.subscriptionField('assetEvents', (t) =>
       const hub = eventHubOf(ctx.db);
       if (!hub) throw new GraphQLError('Subscriptions are not served here', { extensions: { code: ErrorCode.internal } });
       try {
-        return await hub.subscribe(ctx.principal!, assetEventTypes, { types: types as EventType[] | null, libraryId, assetIds }, after);
+        return await hub.subscribe(ctx.principal!, assetEventTypes, { types, libraryId, assetIds }, after);
       } catch (error) {
         if (error instanceof SubscriptionLimitError) throw new GraphQLError(error.message, { extensions: { code: ErrorCode.rateLimited } });
         throw error;
