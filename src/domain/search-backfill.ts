@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.ts';
+import { walkAssets } from './asset-walk.ts';
 import { StorageUnavailableError } from './errors.ts';
 import { extractInWorker } from './files/extract.ts';
 import type { Files } from './files/index.ts';
@@ -43,29 +44,20 @@ export async function backfillSearch(db: Db, files: Files, options: BackfillOpti
   // Phase 1: the text of files read before it was kept.
   const lacking = { assetType: { in: [...textTypes] }, text: { is: null }, upload: { isNot: null } };
   const texts = await db.asset.count({ where: lacking });
-  let after: string | undefined;
-  for (;;) {
-    const batch = await db.asset.findMany({
-      where: { ...lacking, ...(after ? { id: { gt: after } } : {}) },
-      select: { id: true, upload: { select: { storageKey: true, mimeType: true } } },
-      orderBy: { id: 'asc' },
-      take: readers * 8,
-    });
-    if (!batch.length) break;
-    after = batch.at(-1)!.id;
-    for (let i = 0; i < batch.length; i += readers) {
-      await Promise.all(
-        batch.slice(i, i + readers).map(async ({ id, upload }) => {
-          const text = await readText(files, upload!.storageKey, upload!.mimeType);
-          if (!text) result.unreadable++;
-          // A concurrent run may have kept it first: the first one stands.
-          await db.assetText.createMany({ data: [{ assetId: id, ...(text ?? { pages: [], paged: false }) }], skipDuplicates: true });
-          result.texts++;
-        }),
-      );
-      onProgress({ phase: 'texts', done: result.texts, total: texts, unreadable: result.unreadable });
-    }
-  }
+  await walkAssets(
+    db,
+    lacking,
+    { upload: { select: { storageKey: true, mimeType: true } } },
+    readers,
+    async ({ id, upload }) => {
+      const text = await readText(files, upload!.storageKey, upload!.mimeType);
+      if (!text) result.unreadable++;
+      // A concurrent run may have kept it first: the first one stands.
+      await db.assetText.createMany({ data: [{ assetId: id, ...(text ?? { pages: [], paged: false }) }], skipDuplicates: true });
+      result.texts++;
+    },
+    () => onProgress({ phase: 'texts', done: result.texts, total: texts, unreadable: result.unreadable }),
+  );
 
   // Phase 2: vectors (the text phase's trigger wrote those of the assets it read).
   const vectors = options.all

@@ -1,6 +1,7 @@
 import { thumbnailKey } from './downloads.ts';
 import { buffer } from 'node:stream/consumers';
 import type { Db } from '../../db/client.ts';
+import { walkAssets } from '../asset-walk.ts';
 import { StorageUnavailableError } from '../errors.ts';
 import type { Files } from './index.ts';
 import { readPlaceholder } from './placeholders.ts';
@@ -25,28 +26,19 @@ export async function backfillPlaceholders(db: Db, files: Files, onProgress: (pr
   const lacking = { assetType: { in: ['image' as const, 'pdf' as const] }, thumbhash: null, thumbnailPath: { not: null }, upload: { isNot: null } };
   const progress: PlaceholderProgress = { done: 0, total: await db.asset.count({ where: lacking }), unreadable: 0 };
   onProgress({ ...progress });
-  let after: string | undefined;
-  for (;;) {
-    const batch = await db.asset.findMany({
-      where: { ...lacking, ...(after ? { id: { gt: after } } : {}) },
-      select: { id: true, upload: { select: { id: true } } },
-      orderBy: { id: 'asc' },
-      take: readers * 8,
-    });
-    if (!batch.length) break;
-    after = batch.at(-1)!.id;
-    for (let i = 0; i < batch.length; i += readers) {
-      await Promise.all(
-        batch.slice(i, i + readers).map(async ({ id, upload }) => {
-          const placeholder = await readFromThumbnail(files, thumbnailKey(upload!.id));
-          if (placeholder) await db.asset.updateMany({ where: { id, thumbhash: null }, data: placeholder });
-          else progress.unreadable++;
-          progress.done++;
-        }),
-      );
-      onProgress({ ...progress });
-    }
-  }
+  await walkAssets(
+    db,
+    lacking,
+    { upload: { select: { id: true } } },
+    readers,
+    async ({ id, upload }) => {
+      const placeholder = await readFromThumbnail(files, thumbnailKey(upload!.id));
+      if (placeholder) await db.asset.updateMany({ where: { id, thumbhash: null }, data: placeholder });
+      else progress.unreadable++;
+      progress.done++;
+    },
+    () => onProgress({ ...progress }),
+  );
   return progress;
 }
 
