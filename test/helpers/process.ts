@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,4 +66,35 @@ export function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
+}
+
+/** A gateway process started by startGateway. */
+export interface Gateway {
+  child: ChildProcess;
+  exit: Promise<Finished>;
+  port: number;
+  url: string;
+  /** Everything it printed so far: the start's lines, and its log lines. */
+  output(): string;
+}
+
+/**
+ * A gateway from the source (`src/index.ts`), on a data folder of its own and a free port (or
+ * `env.PORT`), resolved once it serves. `cleanups` gets what kills it and removes the folder.
+ */
+export async function startGateway(env: Record<string, string | undefined>, cleanups: (() => Promise<unknown>)[]): Promise<Gateway> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ag-gateway-'));
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const child = startTs('src/index.ts', [], { DATA_DIR: dataDir, ...env, PORT: String(port) });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exit = finished(child);
+  cleanups.push(async () => {
+    child.kill('SIGKILL');
+    await exit;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  await waitForOutput(child, /assets-gateway: GraphQL/);
+  return { child, exit, port, url: `http://127.0.0.1:${port}`, output: () => output };
 }

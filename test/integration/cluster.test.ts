@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -15,7 +14,7 @@ import { createFiles } from '../../src/domain/files/index.ts';
 import { sweepUploadsOncePerPeriod } from '../../src/domain/files/uploads.ts';
 import { openTestDatabase, serverUrl, type TestDatabase } from '../helpers/database.ts';
 import { multipartBody } from '../helpers/files.ts';
-import { type Finished, finished, freePort, runTs, startTs, waitForOutput } from '../helpers/process.ts';
+import { type Gateway, startGateway as startGatewayProcess, runTs } from '../helpers/process.ts';
 import { S3Emulator } from '../helpers/s3.ts';
 import { runsOrSaysWhy } from '../helpers/skip.ts';
 import { redisAnswers, redisUrl } from '../helpers/redis.ts';
@@ -67,14 +66,6 @@ const severalProcesses =
     'they need a PostgreSQL server (the embedded database belongs to one process): set TEST_DATABASE_URL',
   ) && runsOrSaysWhy(redisUp, 'cluster.test.ts: several gateway processes', `they share revocations through Redis, and none answers at ${redisUrl}`);
 
-interface Gateway {
-  child: ChildProcess;
-  exit: Promise<Finished>;
-  port: number;
-  /** Everything printed so far: the start's lines, and JSON log lines at LOG_LEVEL=info. */
-  output(): string;
-}
-
 interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
@@ -124,33 +115,21 @@ describe.runIf(severalProcesses)('two gateways, one of WEB_CONCURRENCY=2, on one
   // Revocations and rate limits of this file's gateways only.
   const redisPrefix = `agw-cluster-${randomBytes(4).toString('hex')}:`;
 
-  async function startGateway(env: Record<string, string>, storage: Record<string, string>): Promise<Gateway> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ag-cluster-'));
-    const port = await freePort();
-    const child = startTs('src/index.ts', [], {
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: redisPrefix,
-      // Only the revocation announced through Redis can make another process forget a key this soon.
-      KEY_CACHE_TTL_MS: '600000',
-      SHUTDOWN_GRACE_MS: '120000',
-      ...storage,
-      ...env,
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    const exit = finished(child);
-    cleanups.push(async () => {
-      child.kill('SIGKILL');
-      await exit;
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    await waitForOutput(child, /assets-gateway: GraphQL/);
-    return { child, exit, port, output: () => output };
+  function startGateway(env: Record<string, string>, storage: Record<string, string>): Promise<Gateway> {
+    return startGatewayProcess(
+      {
+        LOG_LEVEL: 'info',
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: redisPrefix,
+        // Only the revocation announced through Redis can make another process forget a key this soon.
+        KEY_CACHE_TTL_MS: '600000',
+        SHUTDOWN_GRACE_MS: '120000',
+        ...storage,
+        ...env,
+      },
+      cleanups,
+    );
   }
   beforeAll(async () => {
     emulator = await S3Emulator.start();

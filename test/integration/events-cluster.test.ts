@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { openTestDatabase, serverUrl, type TestDatabase } from '../helpers/database.ts';
 import { sseSubscribe, wsClient, wsSubscribe } from '../helpers/events.ts';
-import { finished, freePort, startTs, waitForOutput } from '../helpers/process.ts';
+import { startGateway as startGatewayProcess } from '../helpers/process.ts';
 import { redisAnswers, redisUrl } from '../helpers/redis.ts';
 import { runsOrSaysWhy } from '../helpers/skip.ts';
 
@@ -29,19 +26,9 @@ describe.runIf(onServer)('events across gateway processes', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
 
   async function startGateway(env: Record<string, string>): Promise<string> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ag-events-'));
-    const port = await freePort();
     // No poll within the test's time: only a wake-up from the other process delivers an event.
     const noPoll = { EVENTS_POLL_MS: '600000' };
-    const child = startTs('src/index.ts', [], { DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '0', ...noPoll, ...env });
-    const exit = finished(child);
-    cleanups.push(async () => {
-      child.kill('SIGKILL');
-      await exit;
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    await waitForOutput(child, /assets-gateway: GraphQL/);
-    return `http://127.0.0.1:${port}`;
+    return (await startGatewayProcess({ DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '0', ...noPoll, ...env }, cleanups)).url;
   }
 
   const modes: [string, Record<string, string>][] = [['PostgreSQL LISTEN/NOTIFY', {}]];

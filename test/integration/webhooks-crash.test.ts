@@ -1,13 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { openTestDatabase, serverUrl, type TestDatabase } from '../helpers/database.ts';
-import { finished, freePort, startTs, waitForOutput } from '../helpers/process.ts';
+import { freePort, startGateway } from '../helpers/process.ts';
 import { runsOrSaysWhy } from '../helpers/skip.ts';
 
 /**
@@ -30,23 +27,14 @@ describe.runIf(onServer)('webhooks after kill -9', () => {
   });
 
   async function start(port: number): Promise<ChildProcess> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ag-hook-crash-'));
-    const child = startTs('src/index.ts', [], {
-      DATA_DIR: dataDir,
+    const env = {
       PORT: String(port),
       DATABASE_URL: database.url,
       RATE_LIMIT_PER_MINUTE: '0',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       WEBHOOK_RETRY_DELAY_SECONDS: '1',
-    });
-    const exit = finished(child);
-    cleanups.push(async () => {
-      child.kill('SIGKILL');
-      await exit;
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    await waitForOutput(child, /assets-gateway: GraphQL/);
-    return child;
+    };
+    return (await startGateway(env, cleanups)).child;
   }
 
   it('delivers every acknowledged create at least once, and counts the duplicates', { timeout: 240_000 }, async () => {
