@@ -61,7 +61,7 @@ function checkOf(input: Input, where: string, itemLength?: number): Check | null
   };
 }
 
-/** Wraps every field that takes text so that its text is checked first. Returns the schema, changed in place. */
+/** Wraps every field that takes text (its resolver, or a subscription's subscribe) so that its text is checked first. Returns the schema, changed in place. */
 export function enforceTextRule(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
@@ -71,11 +71,13 @@ export function enforceTextRule(schema: GraphQLSchema): GraphQLSchema {
         return check ? [[arg.name, check] as const] : [];
       });
       if (!checks.length || !isObjectType(type)) continue;
-      const resolve = field.resolve;
-      if (!resolve) throw new Error(`${type.name}.${field.name} takes text but has no resolver to check it in`);
-      field.resolve = (source, args, context, info) => {
+      // A subscription's arguments are checked once, when it starts, not on each event it yields.
+      const hook = field.subscribe ? 'subscribe' : 'resolve';
+      const run = field[hook];
+      if (!run) throw new Error(`${type.name}.${field.name} takes text but has no resolver to check it in`);
+      field[hook] = (source, args, context, info) => {
         for (const [name, check] of checks) check(args[name]);
-        return resolve(source, args, context, info);
+        return run(source, args, context, info);
       };
     }
   }
