@@ -351,14 +351,12 @@ describe.each(stores)('on %s', (store) => {
         ['link', pdf, 'file_path', 'link', /link assets do not take a file/],
       ];
       for (const [assetType, content, field, label, message] of cases) {
-        const started = Date.now();
         const uploaded = await upload(key, content!, label);
         const response = await rest(t.app, key, 'post', '/api/v1/assets', {
           json: { title: label, asset_type: assetType, file_path: uploaded.body.data.file_path, external_url: 'https://example.com' },
         });
         expect(response, label).toMatchObject({ status: 400, body: { error: 'Validation failed', field } });
         expect(response.body.message, label).toMatch(message);
-        expect(Date.now() - started, label).toBeLessThan(30_000);
       }
       const foreign = await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'x', asset_type: 'pdf', file_path: theirs.body.data.file_path } });
       const unknown = await rest(t.app, key, 'post', '/api/v1/assets', {
