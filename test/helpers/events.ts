@@ -11,11 +11,17 @@ export interface LiveEvent {
   errors?: { message: string; extensions?: Record<string, unknown> }[];
 }
 
-/** A queue of what a subscription received; `next()` waits for the next one (or null once the stream ended). */
+/**
+ * A queue of what a subscription received; `next()` waits for the next one, null once the stream
+ * ended, or rejects with what broke it (a cut connection, a message that does not parse).
+ */
 export class Received {
   private readonly items: LiveEvent[] = [];
   private waiting: ((item: LiveEvent | null) => void) | null = null;
   ended = false;
+  /** The server ended the subscription (SSE's `complete` event, graphql-ws' complete). */
+  completed = false;
+  private failure: Error | null = null;
   /** Everything received so far, in order. */
   readonly all: LiveEvent[] = [];
 
@@ -28,8 +34,10 @@ export class Received {
     } else this.items.push(item);
   }
 
-  end() {
+  end(failure: Error | null = null) {
+    if (this.ended) return;
     this.ended = true;
+    this.failure = failure;
     this.waiting?.(null);
     this.waiting = null;
   }
@@ -37,12 +45,13 @@ export class Received {
   next(timeoutMs = 15_000): Promise<LiveEvent | null> {
     const item = this.items.shift();
     if (item) return Promise.resolve(item);
-    if (this.ended) return Promise.resolve(null);
+    if (this.ended) return this.failure ? Promise.reject(this.failure) : Promise.resolve(null);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms; received so far: ${JSON.stringify(this.all)}`)), timeoutMs);
       this.waiting = (value) => {
         clearTimeout(timer);
-        resolve(value);
+        if (this.failure) reject(this.failure);
+        else resolve(value);
       };
     });
   }
@@ -103,12 +112,16 @@ export async function sseSubscribe(
               .filter((line) => line && !line.startsWith(':'))
               .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
           );
-          if (fields.event === 'complete') return received.end();
+          if (fields.event === 'complete') {
+            received.completed = true;
+            return received.end();
+          }
           if (fields.event === 'next') received.push({ ...JSON.parse(fields.data), ...(fields.id ? { sseId: fields.id } : {}) });
         }
       }
-    } catch {
-      // aborted by close()
+    } catch (error) {
+      // Closed by close(): a plain end. Anything else broke the stream, and next() says so.
+      if (!abort.signal.aborted) received.end(error as Error);
     } finally {
       received.end();
     }
@@ -144,7 +157,10 @@ export function wsSubscribe(client: Client, query: string, variables: Record<str
         received.push({ errors: Array.isArray(error) ? error : [{ message: String((error as { code?: number }).code ?? error) }] });
         received.end();
       },
-      complete: () => received.end(),
+      complete: () => {
+        received.completed = true;
+        received.end();
+      },
     },
   );
   return { received, status: 101, close: dispose };

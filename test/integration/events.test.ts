@@ -240,7 +240,10 @@ describe('Subscription.assetEvents', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     expect((await rest(t.app, admin, 'post', `/api/v1/keys/${record.prefix}/revoke`)).status).toBe(200);
-    for (const live of open) expect(await live.received.next()).toBeNull();
+    for (const live of open) {
+      expect(await live.received.next()).toBeNull();
+      expect(live.received.completed).toBe(true);
+    }
     await viaWs.client.dispose();
   });
 });
