@@ -45,12 +45,6 @@ export function startTracingFromConfig(config: Pick<Config, 'otelEndpoint'>): ((
   return startTracing(new BatchSpanProcessor(new OTLPTraceExporter()));
 }
 
-/** The trace id of the span active now, for log lines; undefined when tracing is off. */
-export function currentTraceId(): string | undefined {
-  const span = trace.getActiveSpan();
-  return span?.isRecording() ? span.spanContext().traceId : undefined;
-}
-
 /** Runs a GraphQL operation's execution in a `graphql.execute` span; off, just runs it (nothing computed per request). */
 export function inExecuteSpan<T>(document: DocumentNode, operationName: string | null | undefined, work: () => Promise<T>): Promise<T> {
   if (!provider) return work();

@@ -165,7 +165,8 @@ export function createGraphQLServer({
       // answers agree byte for byte (key order included), and yoga's @graphql-tools/executor@2
       // (which needs Node 22) is not on the request path.
       useEngine({ execute, subscribe }),
-      usePersistedOperations(persisted, principalOf),
+      // Off (the default), a request's document is its own: no hook per request.
+      ...(persisted.mode === 'off' ? [] : [usePersistedOperations(persisted, principalOf)]),
       useQueryLimits(limitRules, parseOptions),
       useFieldNamedVariableErrors,
       useOperationMetrics,
