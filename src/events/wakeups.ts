@@ -15,11 +15,40 @@ import { redisErrors } from '../metrics.ts';
  * - `REDIS_URL` set: a message on `${REDIS_KEY_PREFIX}events` after each commit (Redis pub/sub).
  * - PostgreSQL without Redis: a `NOTIFY` after each commit, sent and heard on one LISTEN
  *   connection per process. Sent after the commit, not in it (a NOTIFY in a transaction would take
- *   a database-wide lock at its commit, making writes commit one at a time); the commits that
- *   come while one is in flight share the next one. With Redis, no NOTIFY is sent at all.
+ *   a database-wide lock at its commit, making writes commit one at a time). With Redis, no
+ *   NOTIFY is sent at all. Either way, see announcer: one message in flight, and none heard back.
  * - Embedded PGlite: one process holds the database, so the commit wakes this process's hub
  *   directly (PGlite's own LISTEN/NOTIFY would only say the same thing within the process).
  */
+/**
+ * Announces commits to the other processes through `send` (one message whose payload is this
+ * process's id, which it ignores when the message comes back): one in flight at a time, and the
+ * commits that come meanwhile share the next one.
+ */
+function announcer(send: (payload: string) => Promise<unknown> | undefined, onError: (error: Error) => void) {
+  const self = randomUUID();
+  let announcing = false;
+  let again = false;
+  const announce = () => {
+    if (announcing) {
+      again = true;
+      return;
+    }
+    const sending = send(self);
+    // Not connected: the other processes find the events by their poll.
+    if (!sending) return;
+    announcing = true;
+    sending.catch(onError).finally(() => {
+      announcing = false;
+      if (again) {
+        again = false;
+        announce();
+      }
+    });
+  };
+  return { announce, fromSelf: (payload: string) => payload === self };
+}
+
 export async function startWakeups(db: Db, config: Config, wake: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
   const engine = engineOf(db);
   if (config.redisUrl) {
@@ -38,10 +67,12 @@ export async function startWakeups(db: Db, config: Config, wake: () => void, onE
       void subscriber.subscribe(channel).catch(failed);
       wake();
     });
-    subscriber.on('message', () => wake());
+    const { announce, fromSelf } = announcer((payload) => publisher.publish(channel, payload), failed);
+    // This process's own commits woke it already.
+    subscriber.on('message', (_channel, payload) => fromSelf(payload) || wake());
     wireEvents(db, () => {
       wake();
-      void publisher.publish(channel, '1').catch(failed);
+      announce();
     });
     return async () => {
       await Promise.all([publisher.quit(), subscriber.quit()].map((closing) => closing.catch(() => {})));
@@ -52,32 +83,11 @@ export async function startWakeups(db: Db, config: Config, wake: () => void, onE
     let client: pg.Client | null = null;
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
-    const self = randomUUID();
-    let announcing = false;
-    let announceAgain = false;
-    const announce = () => {
-      if (announcing) {
-        announceAgain = true;
-        return;
-      }
-      // Not connected: the other processes find the events by their poll.
-      if (!client) return;
-      announcing = true;
-      client
-        .query('SELECT pg_notify($1, $2)', [notifyChannel, self])
-        .catch(onError)
-        .finally(() => {
-          announcing = false;
-          if (announceAgain) {
-            announceAgain = false;
-            announce();
-          }
-        });
-    };
+    const { announce, fromSelf } = announcer((payload) => client?.query('SELECT pg_notify($1, $2)', [notifyChannel, payload]), onError);
     const connect = async () => {
       const next = new pg.Client({ connectionString: url });
       // This process's own commits woke it already.
-      next.on('notification', (message) => message.payload !== self && wake());
+      next.on('notification', (message) => fromSelf(message.payload ?? '') || wake());
       next.on('error', (error) => {
         onError(error);
         reconnect();
