@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.ts';
 import { walkAssets } from './asset-walk.ts';
 import { StorageUnavailableError } from './errors.ts';
-import { extractInWorker } from './files/extract.ts';
+import { extractInWorker, maxWorkers } from './files/extract.ts';
 import type { Files } from './files/index.ts';
 
 /**
@@ -34,8 +34,8 @@ export interface BackfillResult {
 }
 
 const textTypes = ['pdf', 'document'] as const;
-/** Files read at once: the extraction workers' own limit (./files/extract.ts). */
-const readers = 2;
+/** Files read at once: the extraction workers' own limit. */
+const readers = maxWorkers;
 
 export async function backfillSearch(db: Db, files: Files, options: BackfillOptions = {}): Promise<BackfillResult> {
   const { onProgress = () => {}, batchSize = 500 } = options;

@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.ts';
 import type { MetadataColumn } from './formats.ts';
 import type { FileText } from './text.ts';
 import type { Placeholder } from './placeholders.ts';
+import { slots } from './slots.ts';
 import { extractionDuration, extractionWorkers, secondsSince } from '../../metrics.ts';
 import { inSpan } from '../../tracing.ts';
 
@@ -128,32 +129,11 @@ export async function drawPdfPage(path: string, page: PageJob, limits: ExtractLi
  * their turn. A slot is freed when its worker has exited, not when it was told to stop: native
  * work (libvips) runs to its own end.
  */
-const maxWorkers = 2;
-const workerSlots = {
-  busy: 0,
-  waiting: [] as (() => void)[],
-  async acquire() {
-    if (this.busy < maxWorkers) {
-      this.busy++;
-      this.report();
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      this.waiting.push(resolve);
-      this.report();
-    });
-  },
-  release() {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.busy--;
-    this.report();
-  },
-  report() {
-    extractionWorkers.set({ state: 'running' }, this.busy);
-    extractionWorkers.set({ state: 'waiting' }, this.waiting.length);
-  },
-};
+export const maxWorkers = 2;
+const workerSlots = slots(maxWorkers, (running, waiting) => {
+  extractionWorkers.set({ state: 'running' }, running);
+  extractionWorkers.set({ state: 'waiting' }, waiting);
+});
 
 function runWorker(job: ExtractJob): Promise<WorkerMetadata> {
   const { limits } = job;

@@ -7,6 +7,7 @@ import { isUuid } from '../ids.ts';
 import { drawPdfPage } from './extract.ts';
 import { loadSharp } from './images.ts';
 import type { Files } from './index.ts';
+import { slots } from './slots.ts';
 
 /**
  * Renditions: an image asset, or a page of a PDF asset, resized and encoded on request
@@ -226,37 +227,27 @@ export interface RenditionLimits {
 
 /** This process's render slots and the renders in flight (one per rendition key, shared by the requests that want it). */
 export class Renderer {
-  private busy = 0;
-  private readonly waiting: (() => void)[] = [];
   private readonly inFlight = new Map<string, Promise<Buffer>>();
+  private readonly slots;
+  private running = 0;
 
-  constructor(readonly limits: RenditionLimits) {}
+  constructor(readonly limits: RenditionLimits) {
+    this.slots = slots(limits.concurrency, (running, waiting) => {
+      this.running = running;
+      renditionSlots.set({ state: 'running' }, running);
+      renditionSlots.set({ state: 'waiting' }, waiting);
+    });
+  }
 
-  /** Runs `work` in a slot; refuses at once when the queue is full. */
+  /** Runs `work` in a slot; refuses at once when every slot is busy and the queue is full. */
   private async slot<T>(work: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.limits.concurrency) {
-      if (this.waiting.length >= this.limits.queueLimit) throw new RenditionsBusyError();
-      await new Promise<void>((resolve) => {
-        this.waiting.push(resolve);
-        this.report();
-      });
-    } else {
-      this.busy++;
-    }
-    this.report();
+    if (this.running >= this.limits.concurrency && this.slots.waiting >= this.limits.queueLimit) throw new RenditionsBusyError();
+    await this.slots.acquire();
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.busy--;
-      this.report();
+      this.slots.release();
     }
-  }
-
-  private report() {
-    renditionSlots.set({ state: 'running' }, this.busy);
-    renditionSlots.set({ state: 'waiting' }, this.waiting.length);
   }
 
   /** The rendition's bytes made once, whoever else asks for it meanwhile. */

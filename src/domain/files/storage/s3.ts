@@ -11,6 +11,8 @@ import type { ByteRange, FileStorage, ResumableStore, StorageOptions } from './i
 import { Measure } from './measure.ts';
 import { storageFailures } from '../../../metrics.ts';
 import { resumableArea, resumableStore } from './resumable.ts';
+import { maxWorkers } from '../extract.ts';
+import { slots } from '../slots.ts';
 
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
 
@@ -30,8 +32,8 @@ const answerTimeoutMs = 30_000;
 const statusTimeoutMs = 3_000;
 /** The first segments of every key the gateway writes (src/domain/files: uploads and thumbnails). */
 const keyAreas = ['files/', 'thumbnails/'];
-/** Local copies for extraction at once (as many as parsing workers, src/domain/files/extract.ts): at most this many files on DATA_DIR/tmp. */
-const maxLocalCopies = 2;
+/** Local copies for extraction at once: as many as parsing workers, so at most that many files on DATA_DIR/tmp. */
+const maxLocalCopies = maxWorkers;
 
 type Sdk = typeof import('@aws-sdk/client-s3') & typeof import('@aws-sdk/lib-storage');
 
@@ -62,23 +64,6 @@ function unavailable(error: unknown): StorageUnavailableError {
   const code = failureCode(error);
   storageFailures.inc({ code });
   return new StorageUnavailableError(code);
-}
-
-/** At most `size` holders at once; the others wait their turn in order. */
-function slots(size: number) {
-  let busy = 0;
-  const waiting: (() => void)[] = [];
-  return {
-    async acquire() {
-      if (busy < size) busy++;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    release() {
-      const next = waiting.shift();
-      if (next) next();
-      else busy--;
-    },
-  };
 }
 
 /**
