@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { ValidationError } from './errors.ts';
+import { checkUuid } from './ids.ts';
 import { claimPeriod } from './periodic.ts';
 
 /**
@@ -35,6 +36,23 @@ export function checkEventTypes(types: readonly string[], allowed: readonly Even
   const unknown = types.find((type) => !(allowed as readonly string[]).includes(type));
   if (unknown) throw new ValidationError(field, `Unknown event type ${unknown}; the types are ${allowed.join(', ')}`);
   return [...new Set(types)] as EventType[];
+}
+
+/** Most asset ids a subscription's filter may name. */
+export const maxFilterIds = 100;
+
+/** A subscription's filter as a client gave it, checked: known asset event types, UUIDs, at most maxFilterIds assets. */
+export function checkAssetEventFilter(
+  filter: { types?: readonly string[] | null; libraryId?: string | null; assetIds?: readonly string[] | null } | null | undefined,
+) {
+  const assetIds = filter?.assetIds ?? null;
+  if (assetIds && assetIds.length > maxFilterIds) throw new ValidationError('assetIds', `At most ${maxFilterIds} asset IDs`);
+  for (const id of assetIds ?? []) checkUuid('assetIds', 'Each asset ID', id);
+  return {
+    types: filter?.types ? checkEventTypes(filter.types, assetEventTypes, 'types') : null,
+    libraryId: filter?.libraryId ? checkUuid('libraryId', 'Library ID', filter.libraryId) : null,
+    assetIds: assetIds ? [...assetIds] : null,
+  };
 }
 
 /** What wakes this process's readers of the log after a commit (src/events/wakeups.ts). */

@@ -4,7 +4,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { AssetType } from '../generated/prisma/enums.ts';
 import { maxSearchLength } from './assets.ts';
 import { ValidationError } from './errors.ts';
-import { isUuid } from './ids.ts';
+import { checkUuid } from './ids.ts';
 
 /**
  * Content search: ranked full-text search over titles, descriptions and the text kept from files
@@ -102,7 +102,7 @@ export async function searchAssets(db: Db, workspaceId: string, request: SearchR
   const query = checkSearchQuery(request.query, request.queryField);
   const { assetType, libraryId } = request.filter ?? {};
   // Another workspace's library, or no library at all, simply holds no match.
-  if (libraryId != null && !isUuid(libraryId)) throw new ValidationError('libraryId', 'Library id must be a UUID');
+  if (libraryId != null) checkUuid('libraryId', 'Library ID', libraryId);
   const where = Prisma.sql`a.workspace_id = ${workspaceId}::uuid AND a.deleted_at IS NULL
     ${assetType ? Prisma.sql`AND a.asset_type = ${assetType}::asset_type` : Prisma.empty}
     ${libraryId ? Prisma.sql`AND a.library_id = ${libraryId}::uuid` : Prisma.empty}`;
