@@ -2,6 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { openApiDocument as buildOpenApiDocument } from '../../src/rest/v1/index.ts';
+import { multipartBody } from './files.ts';
 
 const openApiDocument = (await buildOpenApiDocument()) as { paths: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 
@@ -80,4 +81,17 @@ export async function rest(
   const body = response.body ? response.json() : undefined;
   checkAgainstOpenApi(method, url, response.statusCode, body);
   return { status: response.statusCode, body, headers: response.headers };
+}
+
+/** POST /api/v1/uploads with one file part, named `name` (the contract's is `file`). */
+export function uploadFile(app: FastifyInstance, key: string | null, content: Buffer | string, filename = 'file.bin', name = 'file'): Promise<RestResponse> {
+  const { payload, contentType } = multipartBody([{ name, filename, content, contentType: 'application/octet-stream' }]);
+  return rest(app, key, 'post', '/api/v1/uploads', { payload, headers: { 'content-type': contentType } });
+}
+
+/** An upload that must succeed: its `file_path`. */
+export async function uploadedPath(app: FastifyInstance, key: string, content: Buffer | string, filename: string): Promise<string> {
+  const response = await uploadFile(app, key, content, filename);
+  if (response.status !== 201) throw new Error(`upload of ${filename}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.data.file_path as string;
 }

@@ -10,8 +10,8 @@ import { sweepUploads } from '../../src/domain/files/uploads.ts';
 import { createFiles } from '../../src/domain/files/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { stores, type TestApp, useTestApp } from '../helpers/app.ts';
-import { fragmentMp4, makeDocx, makeJpeg, makeMp4, makeOdt, makePdf, makePng, makeWav, makeWebm, multipartBody } from '../helpers/files.ts';
-import { checkBinaryAgainstOpenApi, rest } from '../helpers/rest.ts';
+import { fragmentMp4, makeDocx, makeJpeg, makeMp4, makeOdt, makePdf, makePng, makeWav, makeWebm } from '../helpers/files.ts';
+import { checkBinaryAgainstOpenApi, rest, uploadFile } from '../helpers/rest.ts';
 
 const uploadLimit = 2 * 1024 * 1024;
 /** The app of the store whose tests are running: every test below runs once on each store. */
@@ -19,9 +19,8 @@ let t: TestApp;
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-async function upload(key: string | null, content: Buffer | string, filename = 'file.bin', name = 'file') {
-  const { payload, contentType } = multipartBody([{ name, filename, content, contentType: 'application/octet-stream' }]);
-  return rest(t.app, key, 'post', '/api/v1/uploads', { payload, headers: { 'content-type': contentType } });
+function upload(key: string | null, content: Buffer | string, filename = 'file.bin', name = 'file') {
+  return uploadFile(t.app, key, content, filename, name);
 }
 
 async function createFromFile(key: string, assetType: string, content: Buffer | string, filename: string, extra: object = {}) {
@@ -454,7 +453,7 @@ describe.each(stores)('on %s', (store) => {
         (await t.database.db.workspace.findFirstOrThrow({ where: { assets: { some: { id: privateAsset.id } } } })).slug,
       );
       const other = await t.newKey();
-      const bad = 'agk_notarealkey0_' + 'x'.repeat(43);
+      const bad = `agk_notarealkey0_${'x'.repeat(43)}`;
       const linkAsset = (await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'link', asset_type: 'link', external_url: 'https://example.com' } }))
         .body.data;
       for (const what of ['download', 'thumbnail']) {

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stores, type TestApp, useTestApp } from '../helpers/app.ts';
-import { makeDocx, makeGifDeclaring, makeLyingDocx, makeLyingOdt, makeOdt, makePng, multipartBody } from '../helpers/files.ts';
-import { rest } from '../helpers/rest.ts';
+import { makeDocx, makeGifDeclaring, makeLyingDocx, makeLyingOdt, makeOdt, makePng } from '../helpers/files.ts';
+import { rest, uploadedPath } from '../helpers/rest.ts';
 
 /**
  * Small files that cost the server much memory to read: a zip whose part declares 1,000 bytes
@@ -22,11 +22,8 @@ let t: TestApp;
 
 const rssMb = () => memoryUsage.rss() / 1024 / 1024;
 
-async function upload(key: string, content: Buffer, filename: string): Promise<string> {
-  const { payload, contentType } = multipartBody([{ name: 'file', filename, content, contentType: 'application/octet-stream' }]);
-  const uploaded = await rest(t.app, key, 'post', '/api/v1/uploads', { payload, headers: { 'content-type': contentType } });
-  expect(uploaded.status).toBe(201);
-  return uploaded.body.data.file_path;
+function upload(key: string, content: Buffer, filename: string): Promise<string> {
+  return uploadedPath(t.app, key, content, filename);
 }
 
 function create(key: string, assetType: string, filePath: string) {

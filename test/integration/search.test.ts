@@ -7,7 +7,7 @@ import { type BackfillProgress, backfillSearch } from '../../src/domain/search-b
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
 import { expectData, graphql, useTestApp } from '../helpers/app.ts';
 import { makeDocx, makeOdt, makePdf, multipartBody } from '../helpers/files.ts';
-import { rest } from '../helpers/rest.ts';
+import { rest, uploadedPath } from '../helpers/rest.ts';
 
 /**
  * Content search (issue: search inside the files): generated PDFs and documents of known text,
@@ -27,15 +27,8 @@ const Search = gql(`
   }
 `);
 
-async function upload(key: string, content: Buffer | string, filename: string) {
-  const { payload, contentType } = multipartBody([{ name: 'file', filename, content, contentType: 'application/octet-stream' }]);
-  const response = await rest(t.app, key, 'post', '/api/v1/uploads', { payload, headers: { 'content-type': contentType } });
-  expect(response.status).toBe(201);
-  return response.body.data.file_path as string;
-}
-
 async function create(key: string, fields: Record<string, unknown>, file?: { content: Buffer | string; name: string }) {
-  const filePath = file ? await upload(key, file.content, file.name) : undefined;
+  const filePath = file ? await uploadedPath(t.app, key, file.content, file.name) : undefined;
   const response = await rest(t.app, key, 'post', '/api/v1/assets', { json: { ...fields, ...(filePath ? { file_path: filePath } : {}) } });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body.data as { id: string; title: string };
