@@ -115,8 +115,10 @@ export async function buildApp({ config, db, files = createFiles(config) }: AppD
     onInternalError: (error: unknown) => app.log.error(describeInternalError(error), 'unexpected error in /graphql'),
   };
   // Subscriptions (src/graphql/types/events.ts): one hub per process reads the event log for all of them.
-  const hub = new EventHub(db, { perKey: config.subscriptionsPerKey, perProcess: config.subscriptionsPerProcess, keyCheckMs: config.keyCacheTtlMs, pollMs: config.eventsPollMs }, (error) =>
-    app.log.error(describeInternalError(error), 'event delivery failed'),
+  const hub = new EventHub(
+    db,
+    { perKey: config.subscriptionsPerKey, perProcess: config.subscriptionsPerProcess, keyCheckMs: config.keyCacheTtlMs, pollMs: config.eventsPollMs },
+    (error) => app.log.error(describeInternalError(error), 'event delivery failed'),
   );
   // Webhook deliveries on pg-boss (PostgreSQL only: src/events/webhooks.ts).
   const webhooks = await startWebhooks(db, config, { error: (error, message) => app.log.error(describeInternalError(error), message) });

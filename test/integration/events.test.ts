@@ -180,7 +180,10 @@ describe('Subscription.assetEvents', () => {
     expect((await refused.received.next())?.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'types' } });
     // The text rule checks a subscription's arguments as it starts (not on each event it yields).
     const nul = await sseSubscribe(base, key, subscription, { filter: { types: ['asset.created\u0000'] } });
-    expect((await nul.received.next())?.errors?.[0]).toMatchObject({ message: expect.stringContaining('must not contain NUL'), extensions: { field: 'types' } });
+    expect((await nul.received.next())?.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('must not contain NUL'),
+      extensions: { field: 'types' },
+    });
   });
 
   it('over WebSocket: key in connectionParams, same events; a bad key is closed with 4403; no read:assets is FORBIDDEN', async () => {

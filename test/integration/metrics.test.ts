@@ -120,7 +120,8 @@ describe('GET /metrics', () => {
     expect(names).toEqual(expect.arrayContaining(['extraction_workers', 'storage_failures_total', 'redis_errors_total', 'db_pool_connections']));
     const pool = families.find((family) => family.name === 'db_pool_connections')!;
     // The embedded database has no pool: the family is declared, with no samples.
-    if (process.env.TEST_DATABASE_URL) expect(value('db_pool_connections', { state: 'idle' }) + value('db_pool_connections', { state: 'in_use' })).toBeGreaterThan(0);
+    if (process.env.TEST_DATABASE_URL)
+      expect(value('db_pool_connections', { state: 'idle' }) + value('db_pool_connections', { state: 'in_use' })).toBeGreaterThan(0);
     else expect(pool.metrics).toEqual([]);
   });
 
