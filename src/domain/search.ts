@@ -10,7 +10,8 @@ import { checkUuid } from './ids.ts';
  * Content search: ranked full-text search over titles, descriptions and the text kept from files
  * (./files/text.ts), on PostgreSQL's text search. Each asset's `search_vector` (title weight A,
  * description B, text C, in the configured language) is written by triggers (the content_search
- * migration) and indexed with GIN; the query is PostgreSQL's `websearch_to_tsquery` (words,
+ * migration) and indexed with GIN; its title and description part is kept beside it, generated,
+ * for the ranking; the query is PostgreSQL's `websearch_to_tsquery` (words,
  * "a phrase", -excluded, or), the last word also matching as a prefix while it is typed. When
  * nothing matches, each word is replaced by the most similar word of the workspace's vocabulary
  * (trigram similarity) and the search runs once more, flagged `fuzzy`.
@@ -164,9 +165,11 @@ function matchCount({ tsquery, where }: PreparedSearch) {
 /**
  * A title match ranks above a description match, which ranks above a text match: the field
  * makes the integer part of the score, ts_rank (normalised to [0, 1)) the rest; ties by id.
+ * The field is read off the small title_description_vector: asked of search_vector, each hit's
+ * whole text vector would be de-TOASTed and copied twice more (half a common word's time).
  */
 function score() {
-  return Prisma.sql`(CASE WHEN ts_filter(a.search_vector, '{a}') @@ q.tsq THEN 2 WHEN ts_filter(a.search_vector, '{b}') @@ q.tsq THEN 1 ELSE 0 END
+  return Prisma.sql`(CASE WHEN ts_filter(a.title_description_vector, '{a}') @@ q.tsq THEN 2 WHEN ts_filter(a.title_description_vector, '{b}') @@ q.tsq THEN 1 ELSE 0 END
     + ts_rank(a.search_vector, q.tsq, 32))::float8`;
 }
 
@@ -226,8 +229,8 @@ async function highlightsOf({ db, tsquery }: PreparedSearch, hits: SearchHit[]):
   >`
     WITH q AS MATERIALIZED (SELECT ${tsquery} AS tsq, search_language() AS lang)
     SELECT a.id::text AS id,
-      CASE WHEN ts_filter(a.search_vector, '{a}') @@ q.tsq THEN ts_headline(q.lang, a.title, q.tsq, ${whole}) END AS title,
-      CASE WHEN a.description IS NOT NULL AND ts_filter(a.search_vector, '{b}') @@ q.tsq THEN ts_headline(q.lang, a.description, q.tsq, ${passage}) END AS description,
+      CASE WHEN ts_filter(a.title_description_vector, '{a}') @@ q.tsq THEN ts_headline(q.lang, a.title, q.tsq, ${whole}) END AS title,
+      CASE WHEN a.description IS NOT NULL AND ts_filter(a.title_description_vector, '{b}') @@ q.tsq THEN ts_headline(q.lang, a.description, q.tsq, ${passage}) END AS description,
       CASE WHEN t.pages IS NOT NULL AND ts_filter(a.search_vector, '{c}') @@ q.tsq THEN coalesce(
         (SELECT json_agg(json_build_object('page', p.n, 'snippet', ts_headline(q.lang, p.body, q.tsq, ${passage})) ORDER BY p.n)
          FROM (SELECT u.body, u.n FROM unnest(t.pages) WITH ORDINALITY AS u(body, n)
