@@ -163,13 +163,23 @@ function matchCount({ tsquery, where }: PreparedSearch) {
 }
 
 /**
+ * Whether the query (`q.tsq`) matches in the title, in the description, in the file's text: the
+ * ranking's tiers and the highlights' fields. The first two are asked of the small
+ * title_description_vector: asked of search_vector, each hit's whole text vector would be
+ * de-TOASTed and copied again (half a common word's time at a million assets).
+ */
+const matchesIn = {
+  title: Prisma.sql`ts_filter(a.title_description_vector, '{a}') @@ q.tsq`,
+  description: Prisma.sql`ts_filter(a.title_description_vector, '{b}') @@ q.tsq`,
+  content: Prisma.sql`ts_filter(a.search_vector, '{c}') @@ q.tsq`,
+};
+
+/**
  * A title match ranks above a description match, which ranks above a text match: the field
  * makes the integer part of the score, ts_rank (normalised to [0, 1)) the rest; ties by id.
- * The field is read off the small title_description_vector: asked of search_vector, each hit's
- * whole text vector would be de-TOASTed and copied twice more (half a common word's time).
  */
 function score() {
-  return Prisma.sql`(CASE WHEN ts_filter(a.title_description_vector, '{a}') @@ q.tsq THEN 2 WHEN ts_filter(a.title_description_vector, '{b}') @@ q.tsq THEN 1 ELSE 0 END
+  return Prisma.sql`(CASE WHEN ${matchesIn.title} THEN 2 WHEN ${matchesIn.description} THEN 1 ELSE 0 END
     + ts_rank(a.search_vector, q.tsq, 32))::float8`;
 }
 
@@ -229,9 +239,9 @@ async function highlightsOf({ db, tsquery }: PreparedSearch, hits: SearchHit[]):
   >`
     WITH q AS MATERIALIZED (SELECT ${tsquery} AS tsq, search_language() AS lang)
     SELECT a.id::text AS id,
-      CASE WHEN ts_filter(a.title_description_vector, '{a}') @@ q.tsq THEN ts_headline(q.lang, a.title, q.tsq, ${whole}) END AS title,
-      CASE WHEN a.description IS NOT NULL AND ts_filter(a.title_description_vector, '{b}') @@ q.tsq THEN ts_headline(q.lang, a.description, q.tsq, ${passage}) END AS description,
-      CASE WHEN t.pages IS NOT NULL AND ts_filter(a.search_vector, '{c}') @@ q.tsq THEN coalesce(
+      CASE WHEN ${matchesIn.title} THEN ts_headline(q.lang, a.title, q.tsq, ${whole}) END AS title,
+      CASE WHEN a.description IS NOT NULL AND ${matchesIn.description} THEN ts_headline(q.lang, a.description, q.tsq, ${passage}) END AS description,
+      CASE WHEN t.pages IS NOT NULL AND ${matchesIn.content} THEN coalesce(
         (SELECT json_agg(json_build_object('page', p.n, 'snippet', ts_headline(q.lang, p.body, q.tsq, ${passage})) ORDER BY p.n)
          FROM (SELECT u.body, u.n FROM unnest(t.pages) WITH ORDINALITY AS u(body, n)
                WHERE to_tsvector(q.lang, u.body) @@ q.tsq ORDER BY u.n LIMIT ${maxPageHighlights}) p),
