@@ -60,6 +60,7 @@ export interface Config {
   uploadTtlHours: number;
   /** Events of the event log are kept this many hours (resuming subscriptions, webhook retries), then pruned. */
   eventRetentionHours: number;
+  /** The subscriptions' safety net: while any is open, the event log is read at least this often, whatever the wake-ups did. */
   eventsPollMs: number;
   /** Most subscriptions one API key may hold open on one process. */
   subscriptionsPerKey: number;

@@ -229,11 +229,9 @@ export interface RenditionLimits {
 export class Renderer {
   private readonly inFlight = new Map<string, Promise<Buffer>>();
   private readonly slots;
-  private running = 0;
 
   constructor(readonly limits: RenditionLimits) {
     this.slots = slots(limits.concurrency, (running, waiting) => {
-      this.running = running;
       renditionSlots.set({ state: 'running' }, running);
       renditionSlots.set({ state: 'waiting' }, waiting);
     });
@@ -241,7 +239,7 @@ export class Renderer {
 
   /** Runs `work` in a slot; refuses at once when every slot is busy and the queue is full. */
   private async slot<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limits.concurrency && this.slots.waiting >= this.limits.queueLimit) throw new RenditionsBusyError();
+    if (this.slots.running >= this.limits.concurrency && this.slots.waiting >= this.limits.queueLimit) throw new RenditionsBusyError();
     await this.slots.acquire();
     try {
       return await work();

@@ -8,6 +8,10 @@ export function slots(size: number, onChange: (running: number, waiting: number)
   const waiting: (() => void)[] = [];
   const changed = () => onChange(busy, waiting.length);
   return {
+    /** How many hold a slot now. */
+    get running() {
+      return busy;
+    },
     /** How many wait for a slot now. */
     get waiting() {
       return waiting.length;
