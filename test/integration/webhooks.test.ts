@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newWebhookSecret, sendWebhook } from '../../src/domain/webhooks.ts';
 import { serverUrl } from '../helpers/database.ts';
 import { useTestApp } from '../helpers/app.ts';
 import { rest } from '../helpers/rest.ts';
@@ -36,7 +37,8 @@ class Receiver {
         this.received.push({ path: req.url!, headers: req.headers, body });
         const plan = this.plans.get(req.url!) ?? [200];
         const status = plan.length > 1 ? plan.shift()! : plan[0];
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(`answer ${status} ${'x'.repeat(2000)}`);
+        const redirect = status >= 300 && status < 400 ? { location: '/redirected' } : {};
+        res.writeHead(status, { 'content-type': 'text/plain', ...redirect }).end(`answer ${status} ${'x'.repeat(2000)}`);
         for (const wake of this.waiters.splice(0)) wake();
       });
     });
@@ -91,6 +93,27 @@ describe('webhook URLs (without WEBHOOK_ALLOW_PRIVATE_NETWORKS)', () => {
     const unknownType = await rest(t.app, key, 'post', '/api/v1/webhooks', { json: { url: 'https://93.184.215.14/hook', events: ['asset.exploded'] } });
     expect(unknownType.status).toBe(400);
     expect(unknownType.body.field).toBe('events');
+  });
+
+  it('checks the address again when it delivers, and follows no redirect', async () => {
+    const receiver = new Receiver();
+    await receiver.start();
+    try {
+      const port = (receiver.server.address() as { port: number }).port;
+      const target = (scheme: 'http' | 'https', path: string) => ({ url: `${scheme}://localhost:${port}${path}`, secret: newWebhookSecret() });
+      const delivery = { id: 'msg_recheck', payload: { type: 'webhook.test', timestamp: new Date().toISOString(), data: {} } };
+      // A name that resolves to a private address now (DNS rebinding, or a URL admitted under the flag): not sent.
+      const refused = await sendWebhook(target('https', '/private'), delivery, false);
+      expect(refused).toMatchObject({ statusCode: null, error: expect.stringContaining('must not point at a loopback, private') });
+      expect(receiver.received).toEqual([]);
+      // A 3xx is the receiver's answer, a failed attempt: its Location is not followed.
+      receiver.plans.set('/moved', [302]);
+      const moved = await sendWebhook(target('http', '/moved'), delivery, true);
+      expect(moved.statusCode).toBe(302);
+      expect(receiver.received.map((r) => r.path)).toEqual(['/moved']);
+    } finally {
+      await new Promise((resolve) => receiver.server.close(resolve));
+    }
   });
 
   it('needs admin:webhooks', async () => {
