@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
+import { pruneEvents } from '../../src/domain/events.ts';
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
 import { expectData, graphql, useTestApp } from '../helpers/app.ts';
 import { type Live, sseSubscribe, wsClient, wsSubscribe } from '../helpers/events.ts';
@@ -114,6 +115,19 @@ describe('the event log', () => {
     expect((gqlEvents[5].data as { deletedAt: string }).deletedAt).toEqual(expect.any(String));
     expect(gqlEvents[0].data).toMatchObject({ id: lib, name: 'Shelf' });
     expect(gqlEvents[8].data).toMatchObject({ id: lib, name: 'Shelf 2' });
+  });
+});
+
+describe('the event log, pruned', () => {
+  it('drops events older than EVENT_RETENTION_HOURS and keeps the rest', async () => {
+    const key = await t.newKey([...allScopes]);
+    await restCreate(key, 'Old news');
+    await restCreate(key, 'Fresh news');
+    const [old, fresh] = await eventsOf(await workspaceOf(key));
+    const retentionHours = 72;
+    await t.database.db.event.update({ where: { id: old.id }, data: { occurredAt: new Date(Date.now() - (retentionHours + 1) * 3_600_000) } });
+    expect(await pruneEvents(t.database.db, retentionHours)).toBe(1);
+    expect((await eventsOf(await workspaceOf(key))).map((event) => event.id)).toEqual([fresh.id]);
   });
 });
 
