@@ -28,7 +28,7 @@ export async function serve(config: Config) {
   // PostgreSQL itself in WebAssembly, hot on every query, so it keeps the optimizing tier.
   if (config.databaseUrl) setFlagsFromString('--liftoff-only');
   // Before anything that makes spans: the app's hooks ask whether tracing is on.
-  const stopTracing = startTracingFromConfig(config);
+  const stopTracing = await startTracingFromConfig(config);
   // A bucket that is missing or out of reach is one line naming STORAGE_URL, before the database is opened.
   const files = createFiles(config);
   await files.storage.verify().catch(fail);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -52,6 +52,8 @@ function announcer(send: (payload: string) => Promise<unknown> | undefined, onEr
 export async function startWakeups(db: Db, config: Config, wake: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
   const engine = engineOf(db);
   if (config.redisUrl) {
+    // Loaded only when REDIS_URL is set.
+    const { Redis } = await import('ioredis');
     const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
     const publisher = new Redis(config.redisUrl, options);
     const subscriber = new Redis(config.redisUrl, options);

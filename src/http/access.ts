@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Authenticate } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/keys.ts';
 import { keyRevocations } from '../auth/revocations.ts';
@@ -119,6 +119,8 @@ export async function addAccessControl(app: FastifyInstance, config: Config, aut
  * would pass uncounted.
  */
 async function connectRedis(app: FastifyInstance, config: Config): Promise<Redis> {
+  // Loaded only when REDIS_URL is set.
+  const { Redis } = await import('ioredis');
   const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
   const redis = traceCommands(new Redis(config.redisUrl!, options));
   const subscriber = new Redis(config.redisUrl!, options);

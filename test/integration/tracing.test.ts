@@ -12,7 +12,7 @@ import { redisAnswers, redisUrl } from '../helpers/redis.ts';
  * OTEL_EXPORTER_OTLP_ENDPOINT is set.
  */
 const exporter = new InMemorySpanExporter();
-const stopTracing = startTracing(new SimpleSpanProcessor(exporter));
+const stopTracing = await startTracing(new SimpleSpanProcessor(exporter));
 afterAll(() => stopTracing());
 const t = useTestApp();
 let key: string;
