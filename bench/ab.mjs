@@ -16,7 +16,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDatabaseUrl, createReadKey } from './lib/pgsetup.mjs';
 import { gatewayRequests, postgraphileRequests } from './lib/requests.mjs';
-import { cpuTicks, freePort, median, peakRssMb } from './lib/servers.mjs';
+import { cpuTicks, freePort, median, peakRssMb, startFlags } from './lib/servers.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const databaseUrl = benchDatabaseUrl();
@@ -39,7 +39,7 @@ async function start(variant) {
   const [dir, flags = ''] = build.split('+');
   const args = isPostGraphile
     ? ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs']
-    : ['--max-old-space-size=128', ...flags.split(',').filter(Boolean), 'dist/index.js'];
+    : [...startFlags, ...flags.split(',').filter(Boolean), 'dist/index.js'];
   const port = await freePort();
   const child = spawn('taskset', ['-c', '1', process.execPath, ...args], {
     cwd: isPostGraphile ? BENCH : resolve(dir),

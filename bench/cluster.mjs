@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createReadKey, dbUrlFor, ROOT, setupPostgres } from './lib/pgsetup.mjs';
 import { gatewayRequests } from './lib/requests.mjs';
-import { cpuTicks, freePort, logger, sleep } from './lib/servers.mjs';
+import { cpuTicks, freePort, logger, sleep, startFlags } from './lib/servers.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const pairs = Number(process.env.CLUSTER_PAIRS || 4);
@@ -64,7 +64,7 @@ async function start(processes) {
   mkdirSync(`${BENCH}/.data`, { recursive: true });
   const logPath = `${BENCH}/.data/cluster-${processes}-${process.pid}.log`;
   const logFd = openSync(logPath, 'w');
-  const child = spawn(process.execPath, ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'], {
+  const child = spawn(process.execPath, [...startFlags, 'dist/index.js'], {
     cwd: ROOT,
     stdio: ['ignore', logFd, logFd],
     env: {

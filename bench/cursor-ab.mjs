@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT, dbUrlFor } from './lib/pgsetup.mjs';
 import { SCALE_WORKSPACE_ID } from './lib/scale-seed.mjs';
-import { logger, median, startNodeServer } from './lib/servers.mjs';
+import { logger, median, startFlags, startNodeServer } from './lib/servers.mjs';
 
 const env = process.env;
 const url = dbUrlFor(env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres', env.BENCH_SCALE_DATABASE_NAME || 'assets_scale');
@@ -31,7 +31,7 @@ const log = logger('cursor-ab');
 const gateway = await startNodeServer({
   name: 'gateway',
   cwd: ROOT,
-  args: ['--max-old-space-size=128', 'dist/index.js'],
+  args: [...startFlags, 'dist/index.js'],
   env: { NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', DATABASE_URL: url },
   ready: '/healthz',
   log,

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { cpuTicks, freePort } from './lib/servers.mjs';
+import { cpuTicks, freePort, startFlags } from './lib/servers.mjs';
 
 const ROOT = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
 const size = Number(process.env.BENCH_FILE_BYTES || 1024 ** 3);
@@ -193,8 +193,7 @@ async function measure(store) {
     .pop();
 
   const port = await freePort();
-  const heapLimit = process.env.HEAP_LIMIT_MB || '128';
-  const server = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${heapLimit}`, 'dist/index.js'], {
+  const server = spawn(process.execPath, [...startFlags, 'dist/index.js'], {
     cwd: ROOT,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFlags } from './lib/servers.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const loads = Number(process.env.GRAPHIQL_LOADS || 50);
@@ -42,7 +43,7 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 // As `npm start` runs it; rate limits off (RATE_LIMIT_PER_MINUTE=0) so that more than 60 loads
 // from one IP measure the page, not the limiter.
-const server = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${heapLimit}`, 'dist/index.js'], {
+const server = spawn(process.execPath, [...startFlags, 'dist/index.js'], {
   cwd: root,
   env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' },
   stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,7 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { freePort, logger, sleep } from './lib/servers.mjs';
+import { freePort, logger, sleep, startFlags } from './lib/servers.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = resolve(process.env.BENCH_ROOT || join(here, '..'));
@@ -51,7 +51,7 @@ async function startServer() {
   const port = await freePort();
   const env = { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, UPLOAD_LIMIT_BYTES: String(uploadLimit) };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${process.env.HEAP_LIMIT_MB || 128}`, 'dist/index.js'], {
+  const child = spawn(process.execPath, [...startFlags, 'dist/index.js'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'inherit'],

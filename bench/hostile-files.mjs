@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { register } from 'tsx/esm/api';
-import { freePort } from './lib/servers.mjs';
+import { freePort, startFlags } from './lib/servers.mjs';
 
 const HERE = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
 const ROOT = process.env.BENCH_ROOT || HERE;
@@ -93,7 +93,7 @@ const key = execFileSync('npm', ['run', '-s', 'keys', '--', 'create', '--name', 
 
 async function startServer() {
   const port = await freePort();
-  const server = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${process.env.HEAP_LIMIT_MB || '128'}`, 'dist/index.js'], {
+  const server = spawn(process.execPath, [...startFlags, 'dist/index.js'], {
     cwd: ROOT,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDatabaseUrl, createReadKey } from './lib/pgsetup.mjs';
 import { gatewayRequests } from './lib/requests.mjs';
+import { startFlags } from './lib/servers.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -27,7 +28,7 @@ const request = gatewayRequests[workload];
 if (!request) throw new Error(`Unknown workload ${workload}; one of ${Object.keys(gatewayRequests).join(', ')}`);
 
 const profileDir = mkdtempSync(join(tmpdir(), 'gateway-profile-'));
-const server = spawn('taskset', ['-c', '1', process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--max-old-space-size=128', 'dist/index.js'], {
+const server = spawn('taskset', ['-c', '1', process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...startFlags, 'dist/index.js'], {
   cwd: ROOT,
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {

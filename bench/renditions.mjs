@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { freePort } from './lib/servers.mjs';
+import { freePort, startFlags } from './lib/servers.mjs';
 
 const ROOT = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
 const stores = (process.env.BENCH_STORES || 'disk,s3').split(',');
@@ -142,7 +142,7 @@ async function measure(store) {
     .split('\n')
     .pop();
   const port = await freePort();
-  const server = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${process.env.HEAP_LIMIT_MB || '128'}`, 'dist/index.js'], {
+  const server = spawn(process.execPath, [...startFlags, 'dist/index.js'], {
     cwd: ROOT,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ROOT, createKeys, dbUrlFor, setupPostgres } from './lib/pgsetup.mjs';
-import { childEnvironment, cpuTicks, logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
+import { childEnvironment, cpuTicks, logger, median, peakRssMb, sleep, startFlags, startNodeServer } from './lib/servers.mjs';
 import { startSqlProxy } from './lib/sqlproxy.mjs';
 import { GATEWAY_GET_QUERY, GATEWAY_ITEM, GATEWAY_LIST_QUERY, POSTGRAPHILE_GET_QUERY, POSTGRAPHILE_ITEM, POSTGRAPHILE_LIST_QUERY } from './lib/requests.mjs';
 import { ASSETS, GET_ID, WORKSPACE_ID, WRITE_WORKSPACE_ID } from './lib/seed.mjs';
@@ -138,7 +138,7 @@ const SERVERS = {
   gateway: {
     variants: ['gateway GraphQL', 'gateway GraphQL, REST operation', 'gateway REST'],
     cwd: ROOT,
-    args: ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'],
+    args: [...startFlags, 'dist/index.js'],
     ready: '/healthz',
   },
   postgraphile: { variants: ['PostGraphile'], cwd: BENCH, args: ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'], ready: '/graphql' },

@@ -9,7 +9,7 @@ import { ROOT, dbUrlFor, rootScript } from './lib/pgsetup.mjs';
 import { SCALE_WORKSPACE_ID, afterSeedSql, scalePostgraphileSql, scaleSeedSql } from './lib/scale-seed.mjs';
 import { condition, deepPageFor, post, workloads } from './lib/scale-workloads.mjs';
 import { searchBench } from './lib/scale-search.mjs';
-import { childEnvironment, logger, median, peakRssMb, sleep, startNodeServer } from './lib/servers.mjs';
+import { childEnvironment, logger, median, peakRssMb, sleep, startFlags, startNodeServer } from './lib/servers.mjs';
 
 const BENCH = new URL('.', import.meta.url).pathname.replace(/\/$/, '');
 const env = process.env;
@@ -203,7 +203,7 @@ async function createRate(base, keys, seconds) {
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const out = [];
 const gatewayEnv = (extra) => ({ NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', ...extra });
-const gatewayArgs = ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js']; // as npm start runs it
+const gatewayArgs = [...startFlags, 'dist/index.js']; // as npm start runs it
 const postgraphileArgs = ['--import', './lib/polyfill.mjs', 'postgraphile-server.mjs'];
 
 const lists = opt.parts.includes('lists');

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFlags } from './lib/servers.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const rate = Number(process.env.SOAK_RATE || 30);
@@ -28,7 +29,7 @@ const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/pr
 const dataDir = mkdtempSync(join(tmpdir(), 'assets-gateway-soak-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, ['--max-old-space-size=128', 'dist/index.js'], {
+const server = spawn(process.execPath, [...startFlags, 'dist/index.js'], {
   cwd: root,
   env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT, dbUrlFor, rootScript } from './pgsetup.mjs';
-import { median, peakRssMb, startNodeServer } from './servers.mjs';
+import { median, peakRssMb, startFlags, startNodeServer } from './servers.mjs';
 
 export const SEARCH_WORKSPACE_ID = '5ea7c400-0000-4000-8000-000000000001';
 
@@ -159,7 +159,7 @@ const seedTag = (assets, content) => `search v1: ${assets} assets, ${content} wi
 
 export async function searchBench(opt, log) {
   const out = [];
-  const gatewayArgs = ['--enable-source-maps', '--max-old-space-size=128', 'dist/index.js'];
+  const gatewayArgs = [...startFlags, 'dist/index.js'];
   const gatewayEnv = (extra) => ({ NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', ...extra });
 
   if (opt.engines.includes('postgres')) {

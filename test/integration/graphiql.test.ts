@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.ts';
-import { finished, freePort, startTs, waitForOutput } from '../helpers/process.ts';
+import { finished, freePort, npmStartNodeFlags, startTs, waitForOutput } from '../helpers/process.ts';
 
 /**
  * GraphiQL's page and files are static: built once, held once, cacheable. A browser's view costs
@@ -73,7 +73,7 @@ describe("GraphiQL under the heap `npm start` gives the server (HEAP_LIMIT_MB's 
   it('serves 50 views at once, each with every file the page links, and the server still answers', { timeout: 300_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'assets-gateway-graphiql-'));
     const port = await freePort();
-    const server = startTs('src/index.ts', [], { DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'production' }, ['--max-old-space-size=128']);
+    const server = startTs('src/index.ts', [], { DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'production' }, npmStartNodeFlags());
     const exit = finished(server);
     try {
       const output = await waitForOutput(server, /assets-gateway: GraphQL/);
