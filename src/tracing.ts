@@ -11,7 +11,7 @@ import type { Config } from './config.ts';
  * GraphQL phases (src/graphql/execute.ts, src/graphql/yoga.ts), Prisma's own spans for every query
  * (@prisma/instrumentation), and the file store's calls. The SDK, the exporter and the
  * instrumentations are imported only when tracing starts: a gateway without tracing never loads
- * them (~13 MB of memory).
+ * them (some 240 modules; bench/RESULTS.md, "Guards").
  */
 export const tracer = trace.getTracer('assets-gateway');
 
