@@ -4,12 +4,17 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /**
- * The node flags `npm start` gives the server (package.json's start script), for the benches that
- * start dist/ themselves: the heap limit (HEAP_LIMIT_MB, 128) and 16 MB semi-spaces, Node 20's
- * young generation (Node 24 took 32 MB ones under the same limit and collected the old space
- * every ~60 ms under load: a get cost 6.4x the CPU).
+ * The node flags `npm start` gives the server, read from package.json's start script (written
+ * there only), with HEAP_LIMIT_MB as the script would expand it: for the benches that start dist/
+ * themselves. They hold the heap limit and a 16 MB semi-space (without it, Node 24 took a 64 MB new
+ * space under the 128 MB limit and a get cost 6.4x the CPU: RESULTS.md, "Node 24 and the heap limit").
  */
-export const startFlags = ['--enable-source-maps', `--max-old-space-size=${process.env.HEAP_LIMIT_MB || 128}`, '--max-semi-space-size=16'];
+export const startFlags = (() => {
+  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const flags = /\bnode (.*) dist\/index\.js/.exec(scripts.start)?.[1];
+  if (!flags) throw new Error(`package.json's start script does not run node … dist/index.js: ${scripts.start}`);
+  return flags.replaceAll('${HEAP_LIMIT_MB:-128}', process.env.HEAP_LIMIT_MB || '128').split(/\s+/);
+})();
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const logger =
