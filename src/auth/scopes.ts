@@ -77,11 +77,21 @@ export const crossingFieldScopes = {
 /** Every field with a scope rule, by type: what scope-auth enforces and what the REST routes' documents need. */
 export const scopeTable = { ...rootFieldScopes, ...crossingFieldScopes };
 
+/** The scopes of a field's rule (any one of them grants it), or none when the tables above name no rule for it. */
+export function fieldScopes(type: string, field: string): readonly Scope[] {
+  const rule = (scopeTable as Record<string, Record<string, Scope | readonly Scope[]> | undefined>)[type]?.[field];
+  return rule === undefined ? [] : typeof rule === 'string' ? [rule] : rule;
+}
+
+/** Whether `held` grants a field whose rule is `scopes` (a field without a rule: always). */
+export function grants(held: ReadonlySet<string> | undefined, scopes: readonly Scope[]): boolean {
+  return scopes.length === 0 || scopes.some((scope) => held?.has(scope));
+}
+
 /** `authScopes` option for a field, read from the tables above. */
 export function scopeRule<T extends keyof typeof scopeTable>(type: T, field: keyof (typeof scopeTable)[T]): { [scope in Scope]?: true } {
-  const rule = scopeTable[type][field] as Scope | readonly Scope[];
   // scope-auth grants a field when any scope of the object is held.
-  return Object.fromEntries((typeof rule === 'string' ? [rule] : rule).map((scope) => [scope, true]));
+  return Object.fromEntries(fieldScopes(type, field as string).map((scope) => [scope, true]));
 }
 
 export function parseScopes(list: string): Scope[] {

@@ -8,7 +8,9 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
+import { fieldScopes, grants } from '../auth/scopes.ts';
 import { checkText } from '../domain/text.ts';
+import type { Context } from './context.ts';
 import { label } from './input-errors.ts';
 import type { Rules } from './rules.ts';
 
@@ -61,7 +63,11 @@ function checkOf(input: Input, where: string, itemLength?: number): Check | null
   };
 }
 
-/** Wraps every field that takes text (its resolver, or a subscription's subscribe) so that its text is checked first. Returns the schema, changed in place. */
+/**
+ * Wraps every field that takes text (its resolver, or a subscription's subscribe) so that its text
+ * is checked first, once the key may use the field: a key without the field's scope is refused by
+ * scope-auth inside the wrapped resolver, whatever it sent. Returns the schema, changed in place.
+ */
 export function enforceTextRule(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
@@ -75,8 +81,9 @@ export function enforceTextRule(schema: GraphQLSchema): GraphQLSchema {
       const hook = field.subscribe ? 'subscribe' : 'resolve';
       const run = field[hook];
       if (!run) throw new Error(`${type.name}.${field.name} takes text but has no resolver to check it in`);
-      field[hook] = (source, args, context, info) => {
-        for (const [name, check] of checks) check(args[name]);
+      const scopes = fieldScopes(type.name, field.name);
+      field[hook] = (source, args, context: Context, info) => {
+        if (grants(context.principal?.scopes, scopes)) for (const [name, check] of checks) check(args[name]);
         return run(source, args, context, info);
       };
     }

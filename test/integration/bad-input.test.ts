@@ -13,6 +13,7 @@ import { checkAgainstOpenApi } from '../helpers/rest.ts';
 const t = useTestApp();
 let key = '';
 let readKey = '';
+let librariesKey = '';
 let otherKey = '';
 let assetId = '';
 let foreignCursor = '';
@@ -27,6 +28,7 @@ const nul = 'a\u0000b';
 beforeAll(async () => {
   key = await t.newKey(['read:assets', 'write:assets']);
   readKey = await t.newKey(['read:assets']);
+  librariesKey = await t.newKey(['read:libraries']);
   otherKey = await t.newKey(['read:assets', 'write:assets']);
   const created = await t.app.inject({
     method: 'POST',
@@ -242,6 +244,31 @@ const cases: Case[] = [
       auth(() => readKey),
     ),
     expect: { face: 'rest', status: 403 },
+  },
+  // A key without the scope is refused for the scope, whatever its input: bad text is no exception.
+  {
+    name: 'REST: read-only key creating, with a NUL in the title',
+    request: restPost(
+      { title: nul, asset_type: pdf },
+      auth(() => readKey),
+    ),
+    expect: { face: 'rest', status: 403, message: /write:assets/ },
+  },
+  {
+    name: 'REST: a key without read:assets listing, with a control character in search',
+    request: restGet(
+      '/api/v1/assets?search=a%01b',
+      auth(() => librariesKey),
+    ),
+    expect: { face: 'rest', status: 403, message: /read:assets/ },
+  },
+  {
+    name: 'REST: a key without read:assets searching, with a control character in q',
+    request: restGet(
+      '/api/v1/search?q=a%01b',
+      auth(() => librariesKey),
+    ),
+    expect: { face: 'rest', status: 403, message: /read:assets/ },
   },
 
   // Framework errors, in each face's shape.
@@ -512,6 +539,25 @@ const cases: Case[] = [
         auth(() => readKey),
       )(),
     expect: { face: 'graphql', status: 200, code: 'FORBIDDEN' },
+  },
+  {
+    name: 'GraphQL: read-only key creating, with a NUL in the title',
+    request: () =>
+      op(
+        create,
+        { input: { title: nul, assetType: PDF } },
+        auth(() => readKey),
+      )(),
+    expect: { face: 'graphql', status: 200, code: 'FORBIDDEN', message: /write:assets/ },
+  },
+  {
+    name: 'GraphQL: a key without read:assets searching, with a control character',
+    request: op(
+      'query($q: String!) { searchAssets(query: $q) { __typename } }',
+      { q: 'a\u0001b' },
+      auth(() => librariesKey),
+    ),
+    expect: { face: 'graphql', status: 200, code: 'FORBIDDEN', message: /read:assets/ },
   },
 ];
 

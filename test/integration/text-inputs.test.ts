@@ -14,10 +14,12 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { allScopes } from '../../src/auth/scopes.ts';
 import type { Rules } from '../../src/graphql/rules.ts';
 import { schema } from '../../src/graphql/schema.ts';
 import { openApiDocument } from '../../src/rest/v1/index.ts';
 import { useTestApp } from '../helpers/app.ts';
+import { serverUrl } from '../helpers/database.ts';
 
 /**
  * The bad-input table, generated: every text input of every GraphQL field (arguments and input
@@ -29,12 +31,12 @@ import { useTestApp } from '../helpers/app.ts';
  * tomorrow is in this table without anyone writing a line here.
  */
 const t = useTestApp({ RATE_LIMIT_PER_MINUTE: '0' });
-const everyScope = ['read:assets', 'write:assets', 'read:libraries', 'write:libraries', 'admin:keys'] as const;
 let key = '';
 const fixtures: Record<string, string> = {};
 
 beforeAll(async () => {
-  key = await t.newKey([...everyScope]);
+  // Every scope: a key without a field's scope is refused for that before its input is read.
+  key = await t.newKey([...allScopes]);
   const gql = async (query: string) =>
     (await t.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${key}` }, payload: { query } })).json().data;
   fixtures.Library = (await gql('mutation { createLibrary(input: { name: "Lib" }) { id } }')).createLibrary.id;
@@ -340,6 +342,12 @@ describe('every REST text input', () => {
       headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       payload: body === undefined ? undefined : JSON.stringify(body),
     });
+    // On the embedded database a webhook route answers a well-formed request with its documented 503
+    // (no queue there: src/rest/v1/routes/webhooks.ts); a hostile id is well formed, being no text.
+    if (!serverUrl && !field && url().includes('/webhooks') && response.statusCode === 503) {
+      expect(response.json().message).toMatch(/^Webhooks need a PostgreSQL server/);
+      return;
+    }
     expect(response.statusCode, response.body.slice(0, 300)).toBeLessThan(500);
     expect(response.statusCode, response.body.slice(0, 300)).toBeGreaterThanOrEqual(400);
     if (field) expect(response.json(), response.body.slice(0, 300)).toMatchObject({ error: 'Validation failed', field });

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, HTTPMethods, RouteHandlerMethod } from 'fastify';
 import { parse, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLInputType, type OperationDefinitionNode } from 'graphql';
-import { scopeTable, type Scope } from '../../auth/scopes.ts';
+import { fieldScopes, grants, type Scope } from '../../auth/scopes.ts';
 import type { Db } from '../../db/client.ts';
 import { maxPerPage } from '../../domain/assets.ts';
 import type { Files } from '../../domain/files/index.ts';
 import { createContext } from '../../graphql/context.ts';
-import { describeInternalError, unauthenticatedMessage } from '../../graphql/errors.ts';
+import { describeInternalError, forbiddenError, unauthenticatedMessage } from '../../graphql/errors.ts';
 import { executeOperation, fixedOperation, type OperationResult } from '../../graphql/execute.ts';
 import { schema } from '../../graphql/schema.ts';
 import { errorResponses, notJsonMessage, sendError, sendGraphQLError, type RestStatus } from './errors.ts';
@@ -141,22 +141,25 @@ export function answerSchemas(answers: Pick<Answer, 'kind' | 'representation' | 
   return [...schemas.values()];
 }
 
-/** The scopes a fixed operation needs: each field it selects that the scope table names. */
-export function scopesOf(document: DocumentNode): Scope[] {
-  const scopes = new Set<Scope>();
+/** The scope rules a fixed operation must meet, in the order it selects them: one per field the scope table names (any scope of a rule meets it). */
+export function scopeRulesOf(document: DocumentNode): (readonly Scope[])[] {
+  const rules: (readonly Scope[])[] = [];
   const typeInfo = new TypeInfo(schema);
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
       Field(node) {
-        const rule = (scopeTable as Record<string, Record<string, Scope | readonly Scope[]> | undefined>)[typeInfo.getParentType()?.name ?? '']?.[
-          node.name.value
-        ];
-        if (rule) for (const scope of typeof rule === 'string' ? [rule] : rule) scopes.add(scope);
+        const rule = fieldScopes(typeInfo.getParentType()?.name ?? '', node.name.value);
+        if (rule.length) rules.push(rule);
       },
     }),
   );
-  return [...scopes];
+  return rules;
+}
+
+/** The scopes a fixed operation needs, each once: what its route's documentation names. */
+export function scopesOf(document: DocumentNode): Scope[] {
+  return [...new Set(scopeRulesOf(document).flat())];
 }
 
 /** Runs the route's operation as the request's key, with the variables the handler gives. */
@@ -179,6 +182,7 @@ export function registerRestRoutes(app: FastifyInstance, routes: readonly RestRo
     const document = fixedOperation(parse(`${route.operation}\n${route.answer?.representation.fragments ?? ''}`));
     const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
     const bindings = bindingsOf(route, operation);
+    const scopeRules = scopeRulesOf(document);
     const scopes = scopesOf(document);
     const isPublic = route.custom?.public ?? false;
     const fields: Record<RequestPart, Map<string, GraphQLInputType>> = {
@@ -227,12 +231,20 @@ export function registerRestRoutes(app: FastifyInstance, routes: readonly RestRo
         if (route.custom && (httpPart === 'body' || (httpPart === 'querystring' && route.custom.querystring))) return () => true;
         return partValidator(documented as JsonSchema, httpPart as RequestPart, fields[httpPart as RequestPart]);
       },
-      // Without a valid key: 401 before anything else (the key was checked before the body, src/http/access.ts).
-      onRequest: isPublic ? undefined : (req, reply, done) => (req.principal ? done() : void sendError(reply, 401, unauthenticatedMessage)),
+      // Without a valid key: 401 before anything else (the key was checked before the body, src/http/access.ts);
+      // without a scope the operation needs: 403, before the request is validated, as the operation would answer.
+      onRequest: isPublic ? undefined : (req, reply, done) => refuseWithoutScope(req, reply, scopeRules, done),
       preValidation: requests.body && !route.custom ? requireJson : undefined,
       handler: route.custom ? route.custom.handler(operationRunner(document, deps)) : runOperation(route, route.answer!, document, bindings, deps),
     });
   }
+}
+
+function refuseWithoutScope(req: FastifyRequest, reply: FastifyReply, scopeRules: (readonly Scope[])[], done: () => void) {
+  if (!req.principal) return void sendError(reply, 401, unauthenticatedMessage);
+  const unmet = scopeRules.find((rule) => !grants(req.principal!.scopes, rule));
+  if (unmet) return void sendError(reply, 403, forbiddenError(unmet[0]).message);
+  done();
 }
 
 function scopeSentence(scopes: Scope[], isPublic: boolean): string {
