@@ -2,19 +2,15 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { npmStartNodeFlags } from './start-flags.mjs';
 
 /**
- * The node flags `npm start` gives the server, read from package.json's start script (written
- * there only), with HEAP_LIMIT_MB as the script would expand it: for the benches that start dist/
- * themselves. They hold the heap limit and a 16 MB semi-space (without it, Node 24 took a 64 MB new
- * space under the 128 MB limit and a get cost 6.4x the CPU: RESULTS.md, "Node 24 and the heap limit").
+ * The node flags `npm start` gives the server (./start-flags.mjs), with HEAP_LIMIT_MB as the
+ * script would expand it: for the benches that start dist/ themselves. They hold the heap limit
+ * and a 16 MB semi-space (without it, Node 24 took a 64 MB new space under the 128 MB limit and a
+ * get cost 6.4x the CPU: RESULTS.md, "Node 24 and the heap limit").
  */
-export const startFlags = (() => {
-  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  const flags = /\bnode (.*) dist\/index\.js/.exec(scripts.start)?.[1];
-  if (!flags) throw new Error(`package.json's start script does not run node … dist/index.js: ${scripts.start}`);
-  return flags.replaceAll('${HEAP_LIMIT_MB:-128}', process.env.HEAP_LIMIT_MB || '128').split(/\s+/);
-})();
+export const startFlags = npmStartNodeFlags(process.env.HEAP_LIMIT_MB || '128');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const logger =

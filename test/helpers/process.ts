@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,12 +19,7 @@ export function runTs(script: string, args: string[], env: Record<string, string
 }
 
 /** The node flags of package.json's start script, with HEAP_LIMIT_MB at its default: the server's heap as `npm start` gives it. */
-export function npmStartNodeFlags(): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const flags = /\bnode (.*) dist\/index\.js/.exec(scripts.start)?.[1];
-  if (!flags) throw new Error(`package.json's start script does not run node … dist/index.js: ${scripts.start}`);
-  return flags.replaceAll('${HEAP_LIMIT_MB:-128}', '128').split(/\s+/);
-}
+export { npmStartNodeFlags } from '../../bench/lib/start-flags.mjs';
 
 /** `nodeArgs` go to node itself, e.g. npmStartNodeFlags(). */
 export function startTs(script: string, args: string[], env: Record<string, string | undefined>, nodeArgs: string[] = []): ChildProcess {
