@@ -1,7 +1,7 @@
 import Fastify, { type RouteOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument, restV1 } from '../../src/rest/v1/index.ts';
-import { registerRestRoutes, scopesOf, type RestRoute } from '../../src/rest/v1/route-table.ts';
+import { registerRestRoutes, scopeRulesOf, type RestRoute } from '../../src/rest/v1/route-table.ts';
 import { restAsset } from '../../src/rest/v1/routes/assets.ts';
 import { parse } from 'graphql';
 
@@ -61,10 +61,12 @@ describe('the REST route table', () => {
     );
   });
 
-  it("derives a route's scopes from the scope table, crossing fields included", () => {
+  it("derives a route's scope rules from the scope table, in the order it selects them, crossing fields included", () => {
     const fragments = restAsset.fragments;
-    expect(scopesOf(parse(`query { assets { items { ...RestAsset } } } ${fragments}`))).toEqual(['read:assets']);
-    expect(scopesOf(parse(`query { library(id: "x") { assets { items { ...RestAsset } } } } ${fragments}`))).toEqual(['read:libraries', 'read:assets']);
-    expect(scopesOf(parse('mutation { revokeApiKey(prefix: "x") { prefix } }'))).toEqual(['admin:keys']);
+    expect(scopeRulesOf(parse(`query { assets { items { ...RestAsset } } } ${fragments}`))).toEqual([['read:assets']]);
+    expect(scopeRulesOf(parse(`query { library(id: "x") { assets { items { ...RestAsset } } } } ${fragments}`))).toEqual([['read:libraries'], ['read:assets']]);
+    expect(scopeRulesOf(parse('mutation { revokeApiKey(prefix: "x") { prefix } }'))).toEqual([['admin:keys']]);
+    // A rule any one of whose scopes grants it stays one rule.
+    expect(scopeRulesOf(parse('query { node(id: "x") { id } }'))).toEqual([['read:assets', 'read:libraries']]);
   });
 });

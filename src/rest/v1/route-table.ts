@@ -157,11 +157,6 @@ export function scopeRulesOf(document: DocumentNode): (readonly Scope[])[] {
   return rules;
 }
 
-/** The scopes a fixed operation needs, each once: what its route's documentation names. */
-export function scopesOf(document: DocumentNode): Scope[] {
-  return [...new Set(scopeRulesOf(document).flat())];
-}
-
 /** Runs the route's operation as the request's key, with the variables the handler gives. */
 export type RunOperation = (req: FastifyRequest, variables: Record<string, unknown>) => Promise<OperationResult<Record<string, unknown>>>;
 
@@ -183,7 +178,8 @@ export function registerRestRoutes(app: FastifyInstance, routes: readonly RestRo
     const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
     const bindings = bindingsOf(route, operation);
     const scopeRules = scopeRulesOf(document);
-    const scopes = scopesOf(document);
+    // Each scope once, for the documentation.
+    const scopes = [...new Set(scopeRules.flat())];
     const isPublic = route.custom?.public ?? false;
     const fields: Record<RequestPart, Map<string, GraphQLInputType>> = {
       params: fieldsOfPart(bindings.params, undefined),
