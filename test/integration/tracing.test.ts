@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTracing } from '../../src/tracing.ts';
 import { useTestApp } from '../helpers/app.ts';
+import { startGateway } from '../helpers/process.ts';
 import { redisAnswers, redisUrl } from '../helpers/redis.ts';
 
 /**
@@ -147,5 +150,45 @@ describe('a traced request with Redis', () => {
     const redis = spansOf(client.traceId).filter((span) => span.name.startsWith('redis.'));
     expect(redis.length).toBeGreaterThan(0);
     expect(redis[0].attributes).toMatchObject({ 'db.system.name': 'redis' });
+  });
+});
+
+describe('a gateway started with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it('sends the request’s trace to the collector over OTLP and writes its trace id in the request’s log line', { timeout: 120_000 }, async () => {
+    // A stand-in collector: keeps the bodies of the exports it receives (OTLP over HTTP, JSON).
+    const exports: string[] = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        exports.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => collector.close(resolve)));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+
+    const gateway = await startGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, LOG_LEVEL: 'info' }, cleanups);
+    const key = /^\s+(agk_\S+)$/m.exec(gateway.output())![1];
+    const client = traceparent();
+    const response = await fetch(`${gateway.url}/api/v1/assets`, { headers: { authorization: `Bearer ${key}`, traceparent: client.header } });
+    expect(response.status).toBe(200);
+    // A stop sends what the batch still holds.
+    gateway.child.kill('SIGTERM');
+    expect((await gateway.exit).code).toBe(0);
+
+    const lines = gateway
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    expect(lines.find((line) => line.msg === 'request' && line.route === '/api/v1/assets')).toMatchObject({ status: 200, traceId: client.traceId });
+    expect(exports.join('\n')).toContain(client.traceId);
   });
 });
