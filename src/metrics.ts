@@ -120,6 +120,49 @@ new Gauge({
   },
 });
 
+/** What the webhook queue reports at each scrape (src/events/webhooks.ts); unset where webhooks do not run. */
+export interface WebhookQueueReader {
+  /** Age of the oldest event not yet handed out to deliveries; 0 when none waits. */
+  eventsWaitingSeconds(): Promise<number>;
+  /** Delivery jobs waiting to be attempted, first tries and retries. */
+  jobsQueued(): Promise<number>;
+}
+let webhookQueue: WebhookQueueReader | undefined;
+
+/**
+ * A gauge of the webhook queue, read from the database when scraped: the same figure on every
+ * process of a gateway, hence `max` across workers, not a sum. 0 where webhooks do not run, and
+ * when the read fails (a database in trouble shows in the 5xx and `db_pool_connections`).
+ */
+function webhookQueueGauge(name: string, help: string, read: (reader: WebhookQueueReader) => Promise<number>) {
+  return new Gauge({
+    name,
+    help,
+    registers,
+    aggregator: 'max',
+    async collect() {
+      this.reset();
+      if (webhookQueue)
+        await read(webhookQueue).then(
+          (value) => this.set(value),
+          () => {},
+        );
+    },
+  });
+}
+webhookQueueGauge('webhook_events_waiting_seconds', 'Age of the oldest event not yet handed out to webhook deliveries (0: none waits)', (reader) =>
+  reader.eventsWaitingSeconds(),
+);
+webhookQueueGauge('webhook_jobs_queued', 'Webhook delivery jobs waiting to be attempted, retries included', (reader) => reader.jobsQueued());
+
+/** Reports the webhook queue in the gauges above until the returned function is called. */
+export function observeWebhookQueue(reader: WebhookQueueReader): () => void {
+  webhookQueue = reader;
+  return () => {
+    if (webhookQueue === reader) webhookQueue = undefined;
+  };
+}
+
 /** Counts a PostgreSQL pool in db_pool_connections until the returned function is called. */
 export function observePool(pool: { totalCount: number; idleCount: number; waitingCount: number }): () => void {
   pools.add(pool);

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { engineOf } from '../db/database.ts';
 import { sendWebhook } from '../domain/webhooks.ts';
+import { observeWebhookQueue } from '../metrics.ts';
 
 /**
  * Runs webhook deliveries on pg-boss, a durable queue in PostgreSQL (its own schema `pgboss`,
@@ -217,6 +218,18 @@ export async function startWebhooks(db: Db, config: Config, log: Log): Promise<W
   const pollingIntervalSeconds = Math.min(jobPollMaxSeconds, config.webhookRetryDelaySeconds);
   for (let i = 0; i < workers; i++) workerIds.push(await boss.work(deliverQueue, { batchSize: 1, pollingIntervalSeconds, includeMetadata: true }, deliver));
 
+  // The queue's lag for GET /metrics: events after the cursor count only while an endpoint is
+  // enabled, since without one the cursor stays behind on purpose (handOut).
+  const unobserve = observeWebhookQueue({
+    async eventsWaitingSeconds() {
+      const [row] = await db.$queryRaw<{ seconds: number }[]>`
+        SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS seconds FROM events
+        WHERE id > (SELECT last_event_id FROM webhook_cursor) AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled)`;
+      return row.seconds;
+    },
+    jobsQueued: async () => (await boss.getQueueSize(deliverQueue)) ?? 0,
+  });
+
   const service: WebhookService = {
     allowPrivateNetworks: config.webhookAllowPrivateNetworks,
     wake,
@@ -226,6 +239,7 @@ export async function startWebhooks(db: Db, config: Config, log: Log): Promise<W
     },
     async stop() {
       stopped = true;
+      unobserve();
       clearInterval(timer);
       clearTimeout(gathering);
       await handing;

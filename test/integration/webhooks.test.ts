@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newWebhookSecret, sendWebhook } from '../../src/domain/webhooks.ts';
@@ -221,6 +222,45 @@ describe.runIf(onServer)('webhook deliveries', () => {
     const log = await deliveriesWhen(key, hook.id, (l) => l[0]?.status !== 'pending');
     expect(log[0].status).toBe('delivered');
     expect(log[0].attempts.map((a) => a.status_code)).toEqual([500, 503, 502, 200]);
+  });
+
+  it('reports its queue at GET /metrics: an event not yet handed out, and a delivery waiting for its retry', async () => {
+    const key = await t.newKey([...admin, 'read:metrics']);
+    const gauge = async (name: string) => {
+      const response = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${key}` } });
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(response.body)?.[1]);
+    };
+    const gaugeWhen = async (name: string, done: (value: number) => boolean) => {
+      let value = await gauge(name);
+      for (let i = 0; i < 100 && !done(value); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        value = await gauge(name);
+      }
+      return value;
+    };
+    receiver.plans.set('/lagging', [500, 200]);
+    await endpoint(key, '/lagging');
+
+    // The hand-out skips a cursor another transaction holds: while this one does, the event waits.
+    const holder = new pg.Client({ connectionString: t.database.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM webhook_cursor WHERE id FOR UPDATE');
+      await rest(t.app, key, 'post', '/api/v1/assets', { json: { title: 'Lagging', asset_type: 'pdf' } });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await gauge('webhook_events_waiting_seconds')).toBeGreaterThanOrEqual(0.2);
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
+
+    // Handed out at the next poll; the first attempt fails, and its job waits for the retry.
+    await receiver.waitFor('/lagging', 1);
+    expect(await gaugeWhen('webhook_jobs_queued', (queued) => queued >= 1)).toBeGreaterThanOrEqual(1);
+    expect(await gauge('webhook_events_waiting_seconds')).toBe(0);
+    await receiver.waitFor('/lagging', 2);
+    expect(await gaugeWhen('webhook_jobs_queued', (queued) => queued === 0)).toBe(0);
   });
 
   it('disables an endpoint that answers 410 Gone', async () => {
