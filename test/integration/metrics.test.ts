@@ -3,6 +3,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/process.ts';
 import { useTestApp } from '../helpers/app.ts';
+import { scrapeMetrics } from '../helpers/metrics.ts';
 
 /**
  * GET /metrics (Prometheus text format, prom-client): parsed with a Prometheus text parser, and
@@ -16,30 +17,7 @@ beforeAll(async () => {
   reader = await t.newKey(['read:metrics']);
 });
 
-type Labels = Record<string, string>;
-/** The metrics as parsed, and a reader of one series: a counter's or gauge's value, a histogram's count. */
-async function scrape() {
-  const response = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${reader}` } });
-  expect(response.statusCode).toBe(200);
-  expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
-  const families = parsePrometheusTextFormat(response.body);
-  return {
-    families,
-    /** A counter's or gauge's value, summed over the series whose labels include `labels`. */
-    value(name: string, labels: Labels = {}): number {
-      const family = families.find((f) => f.name === name);
-      const matches = (family?.metrics ?? []).filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
-      return matches.reduce((sum, m) => sum + Number(m.value ?? 0), 0);
-    },
-    /**
-     * A histogram's count for one label set, read from its `_count` line: the parser keeps only one
-     * series of a labelled histogram.
-     */
-    histogramCount(name: string, labels: string): number {
-      return Number(new RegExp(`^${name}_count\\{${labels}\\} (\\S+)$`, 'm').exec(response.body)?.[1] ?? 0);
-    },
-  };
-}
+const scrape = () => scrapeMetrics(t.app, reader);
 
 const rest = (key: string, url: string) => t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
 const graphql = (key: string, query: string, variables?: object) =>
@@ -85,7 +63,7 @@ describe('GET /metrics', () => {
     });
     await rest(key, '/api/v1/assets');
     const after = await scrape();
-    const delta = (labels: Labels) => after.value('graphql_operations_total', labels) - before.value('graphql_operations_total', labels);
+    const delta = (labels: Record<string, string>) => after.value('graphql_operations_total', labels) - before.value('graphql_operations_total', labels);
     expect(delta({ operation_name: 'CountedList', operation_type: 'query', outcome: 'ok' })).toBe(2);
     expect(delta({ operation_name: 'CountedOne', outcome: 'ok' })).toBe(0);
     expect(delta({ operation_name: 'CountedOne', outcome: 'BAD_USER_INPUT' })).toBe(1);

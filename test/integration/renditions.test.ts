@@ -8,6 +8,7 @@ import { createSigner, loadSigningSecret } from '../../src/domain/files/signing.
 import { graphql as gql } from '../../src/generated/graphql/index.ts';
 import { expectData, graphql, type TestApp, useTestApp } from '../helpers/app.ts';
 import { makeJpeg, makePdf, makePng, multipartBody } from '../helpers/files.ts';
+import { scrapeMetrics } from '../helpers/metrics.ts';
 import { checkBinaryAgainstOpenApi, rest } from '../helpers/rest.ts';
 
 /**
@@ -61,8 +62,7 @@ async function urls(t: TestApp, key: string, id: string, variables: { transform?
 
 /** Renders made so far, from GET /metrics: rendition_duration_seconds counts each one. */
 async function rendersMade(t: TestApp, reader: string): Promise<number> {
-  const text = (await get(t, '/metrics', reader)).body;
-  return [...text.matchAll(/^rendition_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  return (await scrapeMetrics(t.app, reader)).histogramCount('rendition_duration_seconds');
 }
 
 describe('renditions', () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newWebhookSecret, sendWebhook } from '../../src/domain/webhooks.ts';
 import { serverUrl } from '../helpers/database.ts';
 import { useTestApp } from '../helpers/app.ts';
+import { scrapeMetrics } from '../helpers/metrics.ts';
 import { rest } from '../helpers/rest.ts';
 import { runsOrSaysWhy } from '../helpers/skip.ts';
 
@@ -226,10 +227,7 @@ describe.runIf(onServer)('webhook deliveries', () => {
 
   it('reports its queue at GET /metrics: an event not yet handed out, and a delivery waiting for its retry', async () => {
     const key = await t.newKey([...admin, 'read:metrics']);
-    const gauge = async (name: string) => {
-      const response = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${key}` } });
-      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(response.body)?.[1]);
-    };
+    const gauge = async (name: string) => (await scrapeMetrics(t.app, key)).value(name);
     const gaugeWhen = async (name: string, done: (value: number) => boolean) => {
       let value = await gauge(name);
       for (let i = 0; i < 100 && !done(value); i++) {
